@@ -1,0 +1,308 @@
+"""Gradient-descent training: full batch (the course) or mini-batch.
+
+:func:`train` is the reference engine. It records the cost of every step
+(computed on the step's forward pass, before its update, as the course does),
+and every ``record_every`` steps the train (and dev) cost and accuracy without
+dropout and the Frobenius norm of every weight matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ._validation import (InputError, TrainingError, check_binary_labels, check_choice,
+                          check_float, check_int, check_labels, check_sizes, check_X)
+from .activations import get_activation
+from .dropout import check_keep_probs, make_sampler
+from .initializers import get_initializer, initialize
+from .network import Network, backward, cost, forward
+from .outputs import OUTPUTS, get_output
+from .regularizers import L1, L2
+
+COURSE_INIT_SEED = 3
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run; validated on construction.
+
+    Parameters
+    ----------
+    layers : tuple of int
+        Hidden layer widths, e.g. ``(20, 3)`` for the course's ``[2, 20, 3, 1]``.
+    hidden : str or tuple of str
+        Hidden activation(s): ``relu``, ``leaky_relu``, ``tanh``, ``sigmoid``.
+    output : {"sigmoid", "softmax"} or None
+        None: sigmoid when the labels are 0/1, softmax when there are more classes.
+    init : str
+        ``zeros``, ``random`` (``randn * init_scale``), ``he``, ``xavier``, ``course``.
+    learning_rate, iterations : gradient-descent step size and full-batch steps.
+    epochs, batch_size : mini-batch training (both or neither); replaces ``iterations``.
+    l2, l1 : penalty strengths (``lambd``), usable together.
+    keep_prob : float or tuple, one per hidden layer; 1 disables dropout.
+    seed : int, seeds the run's ``numpy.random.Generator``.
+    course_compat : bool
+        Reproduce the course's randomness: weights from ``RandomState(3)``, dropout
+        masks from ``RandomState(1)`` re-seeded every forward pass. ``seed`` then
+        only drives mini-batch shuffling.
+    record_every : int, steps between evaluations (norms, accuracies).
+    dtype : ``"float64"`` (default, exact) or ``"float32"``.
+    """
+
+    layers: tuple = (20, 3)
+    hidden: str | tuple = "relu"
+    output: str | None = None
+    init: str = "he"
+    init_scale: float = 10.0
+    learning_rate: float = 0.3
+    iterations: int = 10000
+    epochs: int | None = None
+    batch_size: int | None = None
+    l2: float = 0.0
+    l1: float = 0.0
+    keep_prob: float | tuple = 1.0
+    seed: int = 0
+    course_compat: bool = False
+    record_every: int = 100
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        put = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
+        put("layers", check_sizes(self.layers, "layers"))
+        hidden = (self.hidden,) * len(self.layers) if isinstance(self.hidden, str) else tuple(self.hidden)
+        if len(hidden) != len(self.layers):
+            raise InputError(f"hidden must name one activation or one per hidden layer "
+                             f"({len(self.layers)}), got {len(hidden)}")
+        for h in hidden:
+            get_activation(h)
+        put("hidden", hidden if len(set(hidden)) > 1 else (hidden[0] if hidden else "relu"))
+        if self.output is not None:
+            check_choice(self.output, "output", OUTPUTS)
+        get_initializer(self.init)
+        put("init_scale", check_float(self.init_scale, "init_scale", low=0, low_open=True))
+        put("learning_rate", check_float(self.learning_rate, "learning_rate", low=0, low_open=True))
+        put("iterations", check_int(self.iterations, "iterations", low=1))
+        if (self.epochs is None) != (self.batch_size is None):
+            raise InputError("epochs and batch_size go together (mini-batch training), "
+                             f"got epochs={self.epochs!r}, batch_size={self.batch_size!r}")
+        if self.epochs is not None:
+            put("epochs", check_int(self.epochs, "epochs", low=1))
+            put("batch_size", check_int(self.batch_size, "batch_size", low=1))
+        put("l2", check_float(self.l2, "l2", low=0))
+        put("l1", check_float(self.l1, "l1", low=0))
+        keep = check_keep_probs(self.keep_prob, len(self.layers))
+        put("keep_prob", keep if len(set(keep)) > 1 else (keep[0] if keep else 1.0))
+        put("seed", check_int(self.seed, "seed", low=0))
+        if not isinstance(self.course_compat, bool):
+            raise TypeError(f"course_compat must be True or False, got {self.course_compat!r}")
+        put("record_every", check_int(self.record_every, "record_every", low=1))
+        check_choice(self.dtype, "dtype", ("float64", "float32"))
+
+    @property
+    def hidden_activations(self) -> tuple[str, ...]:
+        h = self.hidden
+        return (h,) * len(self.layers) if isinstance(h, str) else h
+
+    @property
+    def keep_probs(self) -> tuple[float, ...]:
+        return check_keep_probs(self.keep_prob, len(self.layers))
+
+    def regularizers(self) -> list:
+        return [r for r in (L2(self.l2), L1(self.l1)) if r.lambd > 0]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = list(self.layers)
+        for k in ("hidden", "keep_prob"):
+            if isinstance(d[k], tuple):
+                d[k] = list(d[k])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        for k in ("layers", "hidden", "keep_prob"):
+            if isinstance(d.get(k), list):
+                d[k] = tuple(d[k])
+        return cls(**d)
+
+
+@dataclass
+class History:
+    """What happened during training.
+
+    ``costs[t]`` is the cost of step ``t`` (on its mini-batch, with dropout and
+    penalties, before its update). The ``eval_*`` lists are taken every
+    ``record_every`` steps, at step 0 and at the end, without dropout.
+    """
+
+    costs: np.ndarray
+    eval_steps: list = field(default_factory=list)
+    train_cost: list = field(default_factory=list)
+    train_accuracy: list = field(default_factory=list)
+    dev_cost: list = field(default_factory=list)
+    dev_accuracy: list = field(default_factory=list)
+    weight_norms: list = field(default_factory=list)
+    stopped_at: int = 0
+    stop_reason: str = "completed"
+
+    def costs_every(self, every: int) -> dict[int, float]:
+        """``{step: cost}`` for steps ``0, every, 2*every, ...`` that ran."""
+        return {t: float(self.costs[t]) for t in range(0, self.stopped_at, every)}
+
+
+@dataclass
+class TrainResult:
+    """A trained :class:`Network` with its history, configuration and time."""
+
+    network: Network
+    history: History
+    config: TrainConfig
+    seconds: float
+
+
+def _resolve_output(config: TrainConfig, y: np.ndarray, y_dev) -> tuple[str, int]:
+    n_classes = int(max(y.max(), 1 if y_dev is None else y_dev.max())) + 1
+    output = config.output or ("sigmoid" if n_classes == 2 else "softmax")
+    if output == "sigmoid":
+        check_binary_labels(y)
+        if y_dev is not None:
+            check_binary_labels(y_dev, "y_dev")
+    return output, n_classes
+
+
+def _nonfinite_where(weights, biases) -> str | None:
+    for l, (W, b) in enumerate(zip(weights, biases), start=1):
+        for name, arr in ((f"W{l}", W), (f"b{l}", b)):
+            if not np.isfinite(arr).all():
+                return name
+    return None
+
+
+def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
+          callback=None) -> TrainResult:
+    """Train a network by gradient descent.
+
+    Parameters
+    ----------
+    X : array ``(m, n_features)``; y : array ``(m,)`` of labels ``0..K-1``
+    config : TrainConfig, default ``TrainConfig()``
+    X_dev, y_dev : optional dev set, evaluated every ``record_every`` steps
+    callback : callable ``(step, history) -> bool | None``, optional
+        Called after every evaluation; returning True stops training.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    TrainingError
+        When the parameters become non-finite; names the tensor and the step and
+        carries the history so far as ``error.history``.
+
+    Notes
+    -----
+    Ctrl-C stops training cleanly: the result so far is returned with
+    ``history.stop_reason == "interrupted"``.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    dtype = np.dtype(config.dtype)
+    X = check_X(X).astype(dtype, copy=False)
+    y = check_labels(y, n_samples=len(X))
+    if (X_dev is None) != (y_dev is None):
+        raise InputError("X_dev and y_dev go together, got only one of them")
+    if X_dev is not None:
+        X_dev = check_X(X_dev, "X_dev", n_features=X.shape[1]).astype(dtype, copy=False)
+        y_dev = check_labels(y_dev, "y_dev", n_samples=len(X_dev))
+    output_name, n_classes = _resolve_output(config, y, y_dev)
+    output = get_output(output_name)
+    acts = [get_activation(h) for h in config.hidden_activations]
+    sizes = (X.shape[1], *config.layers, output.n_units(n_classes))
+
+    init_rng, mask_rng, shuffle_rng = np.random.default_rng(config.seed).spawn(3)
+    source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
+    init = config.init if config.init != "random" else get_initializer("random").__class__(config.init_scale)
+    weights, biases = initialize(sizes, init, source)
+    weights = [W.astype(dtype) for W in weights]
+    biases = [b.astype(dtype) for b in biases]
+    network = Network(weights, biases, config.hidden_activations, output_name)
+    keep = config.keep_probs
+    sampler = make_sampler(keep, course_compat=config.course_compat, rng=mask_rng)
+    regs = config.regularizers()
+    lr = config.learning_rate
+    widths = config.layers
+
+    m = len(X)
+    if config.batch_size is None:
+        n_batches, n_epochs = 1, config.iterations
+    else:
+        n_batches, n_epochs = math.ceil(m / min(config.batch_size, m)), config.epochs
+    n_steps = n_batches * n_epochs
+    history = History(costs=np.empty(n_steps))
+
+    def evaluate(step: int) -> bool:
+        history.eval_steps.append(step)
+        logits = forward(weights, biases, X, acts)[0]
+        history.train_cost.append(cost(logits, y, output, weights, regs))
+        history.train_accuracy.append(float(np.mean(output.predict(logits) == y)))
+        if X_dev is not None:
+            dev_logits = forward(weights, biases, X_dev, acts)[0]
+            history.dev_cost.append(output.loss(dev_logits, y_dev))
+            history.dev_accuracy.append(float(np.mean(output.predict(dev_logits) == y_dev)))
+        history.weight_norms.append([float(np.linalg.norm(W)) for W in weights])
+        return bool(callback(step, history)) if callback is not None else False
+
+    def fail(step: int, what: str):
+        history.stopped_at, history.stop_reason = step, "non-finite"
+        error = TrainingError(
+            f"training diverged at step {step}: {what} contains NaN or inf "
+            f"(learning_rate={lr:g}; try a smaller learning rate or another init)")
+        error.history = history
+        raise error
+
+    start = time.perf_counter()
+    step = 0
+    stop = evaluate(0)
+    try:
+        for _ in range(n_epochs if not stop else 0):
+            order = shuffle_rng.permutation(m) if n_batches > 1 else None
+            for k in range(n_batches):
+                if order is None:
+                    Xb, yb = X, y
+                else:
+                    idx = order[k * config.batch_size:(k + 1) * config.batch_size]
+                    Xb, yb = X[idx], y[idx]
+                masks = sampler(len(Xb), widths) if sampler is not None else None
+                logits, cache = forward(weights, biases, Xb, acts, masks, keep)
+                c = cost(logits, yb, output, weights, regs)
+                history.costs[step] = c
+                if not math.isfinite(c):
+                    fail(step, _nonfinite_where(weights, biases) or "the cost")
+                dW, db = backward(weights, cache, output.dlogits(logits, yb), acts, masks, keep, regs)
+                for l in range(len(weights)):
+                    weights[l] -= lr * dW[l]
+                    biases[l] -= lr * db[l]
+                step += 1
+                if step % config.record_every == 0 or step == n_steps:
+                    where = _nonfinite_where(weights, biases)
+                    if where is not None:
+                        fail(step, where)
+                    if evaluate(step):
+                        stop = True
+                        break
+            if stop:
+                break
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"
+    history.stopped_at = step
+    if stop:
+        history.stop_reason = "callback"
+    history.costs = history.costs[:step]
+    return TrainResult(network, history, config, time.perf_counter() - start)
