@@ -1,0 +1,23 @@
+"""reglab: a regularization lab for fully-connected neural networks, on NumPy.
+
+The public API::
+
+    from reglab import TrainConfig, train, load_dataset
+    data = load_dataset("moons", seed=0)
+    result = train(data.X_train, data.y_train, TrainConfig(layers=(20, 3), l2=0.7))
+    result.network.accuracy(data.X_test, data.y_test)
+"""
+
+from ._validation import InputError, ReglabError, TrainingError
+from .data import Dataset, load_dataset, load_file, load_football, train_dev_test_split
+from .initializers import get_initializer
+from .io import load_network, save_network
+from .network import Network
+from .regularizers import L1, L2, get_regularizer
+from .training import History, TrainConfig, TrainResult, train
+
+__all__ = [
+    "Dataset", "History", "InputError", "L1", "L2", "Network", "ReglabError", "TrainConfig",
+    "TrainResult", "TrainingError", "get_initializer", "get_regularizer", "load_dataset",
+    "load_file", "load_football", "load_network", "save_network", "train", "train_dev_test_split",
+]
