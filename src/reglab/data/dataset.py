@@ -1,0 +1,114 @@
+"""The :class:`Dataset` container: named train/dev/test splits of one data set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import InputError, check_X, check_labels, describe
+
+#: Symmetries of 2-D point sets an augmenter may use; each must preserve labels.
+#: ``reflect_x``: (x, y) -> (-x, y); ``reflect_y``: (x, y) -> (x, -y);
+#: ``rotate``: rotation about the origin by any angle; ``rotate180``: (x, y) -> (-x, -y).
+SYMMETRIES = ("reflect_x", "reflect_y", "rotate", "rotate180")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train, optional dev, and test splits of one data set.
+
+    Arrays are checked and converted on construction, so every ``X_*`` is a
+    finite float64 array of shape ``(n_samples, n_features)`` and every
+    ``y_*`` an int64 array of labels ``0..K-1`` of shape ``(n_samples,)``.
+
+    Parameters
+    ----------
+    name : str
+        Short name (``"moons"``, ``"football"``, a file stem).
+    X_train, y_train : array of shape (n_train, n_features), (n_train,)
+    X_test, y_test : array of shape (n_test, n_features), (n_test,)
+    X_dev, y_dev : array of shape (n_dev, n_features), (n_dev,), or None
+        Both or neither.
+    description : str
+        Where the data come from, in a sentence.
+    symmetries : tuple of str
+        Label-preserving symmetries of a 2-D point set, from :data:`SYMMETRIES`;
+        empty when none is declared.
+    image_shape : (int, int) or None
+        ``(height, width)`` of image data, with ``height * width == n_features``.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_dev: np.ndarray | None = None
+    y_dev: np.ndarray | None = None
+    description: str = ""
+    symmetries: tuple[str, ...] = ()
+    image_shape: tuple[int, int] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(f"name must be a non-empty string, got {describe(self.name)}")
+        set_ = object.__setattr__  # the dataclass is frozen; converting once here is fine
+        X_train = check_X(self.X_train, "X_train")
+        set_(self, "X_train", X_train)
+        set_(self, "y_train", check_labels(self.y_train, "y_train", n_samples=X_train.shape[0]))
+        splits = ["test"]
+        if (self.X_dev is None) != (self.y_dev is None):
+            raise InputError("X_dev and y_dev must be given together, got "
+                             f"X_dev={describe(self.X_dev)}, y_dev={describe(self.y_dev)}")
+        if self.X_dev is not None:
+            splits.append("dev")
+        for split in splits:
+            X = check_X(getattr(self, f"X_{split}"), f"X_{split}", n_features=X_train.shape[1])
+            set_(self, f"X_{split}", X)
+            set_(self, f"y_{split}",
+                 check_labels(getattr(self, f"y_{split}"), f"y_{split}", n_samples=X.shape[0]))
+        symmetries = tuple(self.symmetries)
+        for s in symmetries:
+            if s not in SYMMETRIES:
+                raise InputError(f"symmetries must be drawn from {', '.join(SYMMETRIES)}, got {s!r}")
+        set_(self, "symmetries", symmetries)
+        if self.image_shape is not None:
+            shape = tuple(int(v) for v in self.image_shape)
+            if len(shape) != 2 or shape[0] * shape[1] != X_train.shape[1]:
+                raise InputError(f"image_shape must be (height, width) with height * width == "
+                                 f"n_features ({X_train.shape[1]}), got {self.image_shape!r}")
+            set_(self, "image_shape", shape)
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features (columns of ``X``)."""
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        """Largest label over all splits plus one."""
+        return int(max(int(y.max()) for y in self._labels().values())) + 1
+
+    @property
+    def has_dev(self) -> bool:
+        """Whether a dev split is present."""
+        return self.X_dev is not None
+
+    def _labels(self) -> dict[str, np.ndarray]:
+        out = {"train": self.y_train}
+        if self.has_dev:
+            out["dev"] = self.y_dev
+        out["test"] = self.y_test
+        return out
+
+    def summary(self) -> str:
+        """One line: split sizes and class counts, e.g.
+        ``moons: 2 features, 2 classes; train 280 [140 140], test 120 [60 60]``."""
+        k = self.n_classes
+        parts = [f"{split} {y.size} [{' '.join(str(c) for c in np.bincount(y, minlength=k))}]"
+                 for split, y in self._labels().items()]
+        return f"{self.name}: {self.n_features} features, {k} classes; " + ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.summary()})"

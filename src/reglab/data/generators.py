@@ -1,0 +1,164 @@
+"""2-D toy data sets: the four of the TensorFlow Playground and the course's circles.
+
+Each generator returns a :class:`Dataset` of points ``X`` of shape
+``(n_samples, 2)`` and labels ``y`` in {0, 1}, split by
+:func:`train_dev_test_split` (70/30 by default, 60/20/20 with ``dev=True``).
+``symmetries`` lists only the symmetries that keep every label of the
+noise-free recipe; a symmetry that swaps the classes (the spiral's and the
+Gaussians' 180-degree turn) is not one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sklearn.datasets
+
+from .._validation import check_float, check_int
+from .dataset import Dataset
+from .split import check_bool, train_dev_test_split
+
+_ROUND = ("reflect_x", "reflect_y", "rotate")
+
+
+def _check(n_samples, noise, seed, dev):
+    return (check_int(n_samples, "n_samples", low=10), check_float(noise, "noise", low=0),
+            check_int(seed, "seed", low=0), check_bool(dev, "dev"))
+
+
+def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    # independent streams for drawing points and for splitting them, so that
+    # which points land in the test set is not tied to how they were drawn
+    data, split = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(data), np.random.default_rng(split)
+
+
+def _finish(X, y, *, name, seed, dev, split_rng=None, description="", symmetries=()) -> Dataset:
+    ds = train_dev_test_split(X, y, dev=dev, seed=_rngs(seed)[1] if split_rng is None else split_rng,
+                              name=name)
+    return dataclasses.replace(ds, description=description, symmetries=symmetries)
+
+
+def make_moons(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: bool = False) -> Dataset:
+    """Two interleaving half circles (``sklearn.datasets.make_moons``).
+
+    Parameters
+    ----------
+    n_samples : int >= 10
+        Total number of points before splitting.
+    noise : float >= 0
+        Standard deviation of the Gaussian noise added to each coordinate.
+    seed : int >= 0
+        Seed of the points (``random_state``) and of the split.
+    dev : bool
+        Make a dev set (60/20/20) instead of 70/30.
+    """
+    n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
+    X, y = sklearn.datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return _finish(X, y, name="moons", seed=seed, dev=dev,
+                   description=f"sklearn make_moons, {n_samples} points, noise {noise:g}")
+
+
+def make_spiral(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: bool = False) -> Dataset:
+    """Two interleaved spirals, the TensorFlow Playground recipe.
+
+    For class 1 (``delta = 0``) and class 0 (``delta = pi``), with
+    ``n = n_samples / 2`` points each and ``i = 0..n-1``::
+
+        r = i / n * 5,    t = 1.75 * i / n * 2 * pi + delta
+        x = (r sin t, r cos t) + noise * U(-1, 1)^2
+
+    A half turn maps one spiral onto the other, so it swaps labels:
+    no symmetry is declared. Parameters as :func:`make_moons`, except that the
+    noise is uniform in ``[-noise, noise]`` per coordinate.
+    """
+    n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
+    data_rng, split_rng = _rngs(seed)
+    X, y = [], []
+    for label, delta, n in ((1, 0.0, n_samples // 2), (0, np.pi, n_samples - n_samples // 2)):
+        i = np.arange(n)
+        r = i / n * 5
+        t = 1.75 * i / n * 2 * np.pi + delta
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)])
+                 + noise * data_rng.uniform(-1, 1, size=(n, 2)))
+        y.append(np.full(n, label))
+    return _finish(np.concatenate(X), np.concatenate(y), name="spiral", seed=seed, dev=dev,
+                   split_rng=split_rng,
+                   description=f"two spirals (TF Playground), {n_samples} points, noise {noise:g}")
+
+
+def make_xor(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: bool = False,
+             ) -> Dataset:
+    """Points in the four quadrants, labelled by the sign of ``x * y``.
+
+    Each coordinate is uniform in ``[-1, 1]`` and pushed away from the axes
+    (``|x|`` lies in ``[0.05, 1]``, as the Playground pads its points) so the
+    noise-free classes are separable; the label, 1 where ``x * y > 0`` and 0
+    otherwise, is taken before the noise ``noise * U(-1, 1)`` is added per
+    coordinate. A half turn keeps ``x * y``, so ``symmetries = ("rotate180",)``;
+    a single reflection flips the label. Parameters as :func:`make_moons`.
+    """
+    n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
+    data_rng, split_rng = _rngs(seed)
+    margin = 0.05
+    u = data_rng.uniform(-1, 1, size=(n_samples, 2))
+    X = np.sign(u) * (margin + (1 - margin) * np.abs(u))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    X = X + noise * data_rng.uniform(-1, 1, size=X.shape)
+    return _finish(X, y, name="xor", seed=seed, dev=dev, split_rng=split_rng,
+                   symmetries=("rotate180",),
+                   description=f"xor quadrants, {n_samples} points, noise {noise:g}")
+
+
+def make_gaussian(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: bool = False,
+                  ) -> Dataset:
+    """Two isotropic Gaussian blobs, class 1 around (2, 2) and class 0 around (-2, -2).
+
+    The standard deviation of each coordinate is ``0.5 + 2 * noise``. A half
+    turn swaps the blobs, so no symmetry is declared. Parameters as
+    :func:`make_moons`.
+    """
+    n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
+    data_rng, split_rng = _rngs(seed)
+    std = 0.5 + 2 * noise
+    n1 = n_samples // 2
+    centers = np.where(np.arange(n_samples)[:, None] < n1, 2.0, -2.0)
+    X = centers + std * data_rng.standard_normal((n_samples, 2))
+    y = (np.arange(n_samples) < n1).astype(np.int64)
+    return _finish(X, y, name="gaussian", seed=seed, dev=dev, split_rng=split_rng,
+                   description=f"two Gaussian blobs, {n_samples} points, std {std:g}")
+
+
+def make_circles_course() -> Dataset:
+    """The course's circles, exactly: 300 training and 100 test points, no dev set.
+
+    The course runs ``np.random.seed(1)`` then
+    ``sklearn.datasets.make_circles(n_samples=300, noise=.05)``, and seed 2 for
+    the 100 test points. Passing ``np.random.RandomState(1)`` / ``(2)`` draws
+    the same numbers without touching numpy's global state. Rings of radius 1
+    (label 0) and 0.8 (label 1); ``X_*`` of shape ``(n, 2)``.
+    """
+    X_train, y_train = sklearn.datasets.make_circles(
+        n_samples=300, noise=0.05, random_state=np.random.RandomState(1))
+    X_test, y_test = sklearn.datasets.make_circles(
+        n_samples=100, noise=0.05, random_state=np.random.RandomState(2))
+    return Dataset(name="circles", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+                   symmetries=_ROUND,
+                   description="the course's circles: make_circles(300 / 100, noise=0.05), "
+                               "legacy seeds 1 / 2")
+
+
+def make_circles(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: bool = False,
+                 ) -> Dataset:
+    """A ring (label 0, radius 1) around a smaller one (label 1, radius 0.5).
+
+    ``sklearn.datasets.make_circles(factor=0.5, random_state=seed)``; Gaussian
+    noise of standard deviation ``noise``. Reflections and rotations about the
+    origin keep every label. Parameters as :func:`make_moons`.
+    """
+    n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
+    X, y = sklearn.datasets.make_circles(n_samples=n_samples, noise=noise, factor=0.5,
+                                         random_state=seed)
+    return _finish(X, y, name="circles", seed=seed, dev=dev, symmetries=_ROUND,
+                   description=f"two circles, {n_samples} points, noise {noise:g}")
