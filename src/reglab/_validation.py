@@ -116,7 +116,7 @@ def check_labels(y, name: str = "y", *, n_samples: int | None = None) -> np.ndar
     else:
         bad = arr < 0
     if bad.any():
-        raise InputError(f"{name} must hold integer class labels 0..K-1, got {arr[bad][0]!r}")
+        raise InputError(f"{name} must hold integer class labels 0..K-1, got {arr[bad][0].item()!r}")
     return arr.astype(np.int64)
 
 

@@ -175,11 +175,15 @@ def _resolve_output(config: TrainConfig, y: np.ndarray, y_dev) -> tuple[str, int
     return output, n_classes
 
 
-def _nonfinite_where(weights, biases) -> str | None:
+def _nonfinite_where(weights, biases, cache=()) -> str | None:
+    """Name the first parameter, or else the first layer output, that is not finite."""
     for l, (W, b) in enumerate(zip(weights, biases), start=1):
         for name, arr in ((f"W{l}", W), (f"b{l}", b)):
             if not np.isfinite(arr).all():
                 return name
+    for l, (_, Z, _) in enumerate(cache, start=1):
+        if not np.isfinite(Z).all():
+            return f"Z{l} (the pre-activations of layer {l}, which overflowed)"
     return None
 
 
@@ -269,38 +273,40 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
 
     start = time.perf_counter()
     step = 0
-    stop = evaluate(0)
-    try:
-        for _ in range(n_epochs if not stop else 0):
-            order = shuffle_rng.permutation(m) if n_batches > 1 else None
-            for k in range(n_batches):
-                if order is None:
-                    Xb, yb = X, y
-                else:
-                    idx = order[k * config.batch_size:(k + 1) * config.batch_size]
-                    Xb, yb = X[idx], y[idx]
-                masks = sampler(len(Xb), widths) if sampler is not None else None
-                logits, cache = forward(weights, biases, Xb, acts, masks, keep)
-                c = cost(logits, yb, output, weights, regs)
-                history.costs[step] = c
-                if not math.isfinite(c):
-                    fail(step, _nonfinite_where(weights, biases) or "the cost")
-                dW, db = backward(weights, cache, output.dlogits(logits, yb), acts, masks, keep, regs)
-                for l in range(len(weights)):
-                    weights[l] -= lr * dW[l]
-                    biases[l] -= lr * db[l]
-                step += 1
-                if step % config.record_every == 0 or step == n_steps:
-                    where = _nonfinite_where(weights, biases)
-                    if where is not None:
-                        fail(step, where)
-                    if evaluate(step):
-                        stop = True
-                        break
-            if stop:
-                break
-    except KeyboardInterrupt:
-        history.stop_reason = "interrupted"
+    # Overflow is detected and reported (fail), not left to NumPy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        stop = evaluate(0)
+        try:
+            for _ in range(n_epochs if not stop else 0):
+                order = shuffle_rng.permutation(m) if n_batches > 1 else None
+                for k in range(n_batches):
+                    if order is None:
+                        Xb, yb = X, y
+                    else:
+                        idx = order[k * config.batch_size:(k + 1) * config.batch_size]
+                        Xb, yb = X[idx], y[idx]
+                    masks = sampler(len(Xb), widths) if sampler is not None else None
+                    logits, cache = forward(weights, biases, Xb, acts, masks, keep)
+                    c = cost(logits, yb, output, weights, regs)
+                    history.costs[step] = c
+                    if not math.isfinite(c):
+                        fail(step, _nonfinite_where(weights, biases, cache) or "the cost")
+                    dW, db = backward(weights, cache, output.dlogits(logits, yb), acts, masks, keep, regs)
+                    for l in range(len(weights)):
+                        weights[l] -= lr * dW[l]
+                        biases[l] -= lr * db[l]
+                    step += 1
+                    if step % config.record_every == 0 or step == n_steps:
+                        where = _nonfinite_where(weights, biases)
+                        if where is not None:
+                            fail(step, where)
+                        if evaluate(step):
+                            stop = True
+                            break
+                if stop:
+                    break
+        except KeyboardInterrupt:
+            history.stop_reason = "interrupted"
     history.stopped_at = step
     if stop:
         history.stop_reason = "callback"
