@@ -1,0 +1,487 @@
+"""Gradient checking by centred differences: *where* is backprop wrong?
+
+For every checked coordinate ``theta_i`` of every parameter tensor::
+
+    numeric_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)
+    difference = ||g - numeric||_2 / (||g||_2 + ||numeric||_2)
+
+overall (the course's number), per layer and per tensor (``W1``, ``b1``, ...),
+with the entries that contribute most to the numerator. Bands: ``pass`` below
+``1e-7``, ``warn`` up to ``1e-5``, ``fail`` above. ``J`` is the cost training
+minimises: mean cross-entropy from logits plus the L2/L1 penalties, with
+dropout masks drawn once and frozen for the analytic gradient and both sides of
+every difference.
+
+:func:`check_1d` and :func:`course_case_nd` reproduce the course's two checks in
+the course's own layout and arithmetic; its published n-D differences are
+dominated by float64 round-off, so only the same arithmetic reproduces them.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import InputError, check_binary_labels, check_float, check_int, check_labels, check_X
+from .dropout import FreshMasks, check_keep_probs
+from .network import Network, backward, cost, forward
+from .regularizers import L1, L2
+
+PASS_BELOW = 1e-7
+WARN_UP_TO = 1e-5
+ROUNDOFF = 16  # measured errors stay below 1.5 * machine-eps * |J| / epsilon for reglab's cost
+
+NOTE_WARN = ("warn band (1e-7 to 1e-5): float64 round-off in J(theta+eps) - J(theta-eps), about "
+             "machine-eps * |J| / eps per coordinate, and kinks of ReLU at 0 (a perturbation that moves "
+             "some Z across 0) can land here; a wrong backward pass usually gives 1e-3 or more. Round-off "
+             "shrinks as eps grows: re-run with epsilon 1e-6 or 1e-5 to tell them apart.")
+NOTE_L1 = ("L1: |w| has a kink at 0 where the gradient is undefined (reglab uses sign(0) = 0); a centred "
+           "difference straddles it when |w| < epsilon, so those weights are unreliable and were skipped: {}.")
+
+
+def band(difference: float) -> str:
+    """``"pass"`` below 1e-7, ``"warn"`` up to 1e-5, ``"fail"`` above (and for NaN)."""
+    if difference < PASS_BELOW:
+        return "pass"
+    return "warn" if difference <= WARN_UP_TO else "fail"
+
+
+def relative_difference(g: np.ndarray, n: np.ndarray) -> float:
+    """The course's ``||g - n|| / (||g|| + ||n||)``, defined as 0 when both are 0."""
+    den = np.linalg.norm(g) + np.linalg.norm(n)
+    return float(np.linalg.norm(g - n) / den) if den > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class WorstEntry:
+    """One checked coordinate: tensor name, index in it, both gradients, relative error."""
+
+    name: str
+    index: tuple
+    analytic: float
+    numeric: float
+    relative_error: float
+
+    def to_dict(self) -> dict:
+        return {"parameter": self.name, "index": list(self.index), "analytic": self.analytic,
+                "numeric": self.numeric, "relative_error": self.relative_error}
+
+
+@dataclass(frozen=True)
+class TensorCheck:
+    """The check of one tensor.
+
+    Attributes
+    ----------
+    name, layer, shape : ``"W2"``, 2, the tensor's shape
+    difference, status : its own relative difference and band
+    checked, total, skipped : entries checked, entries in the tensor, entries skipped (L1 kink)
+    indices : int array, flat indices of the checked entries (sorted)
+    analytic, numeric : float arrays, the two gradients at ``indices``
+    """
+
+    name: str
+    layer: int
+    shape: tuple
+    difference: float
+    checked: int
+    total: int
+    skipped: int
+    status: str
+    indices: np.ndarray = field(repr=False)
+    analytic: np.ndarray = field(repr=False)
+    numeric: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        return {"difference": self.difference, "checked": self.checked, "total": self.total,
+                "skipped": self.skipped, "status": self.status, "layer": self.layer}
+
+
+@dataclass
+class GradCheckReport:
+    """Outcome of a gradient check.
+
+    Attributes
+    ----------
+    difference : float, overall over every checked coordinate
+    status : ``"pass"``, ``"warn"`` or ``"fail"``: the band of ``difference``, ``"fail"``
+        whenever a tensor fails
+    per_parameter : dict name -> :class:`TensorCheck`, in network order
+    per_layer : dict layer -> (difference, status) over ``W[l]`` and ``b[l]`` together
+    worst : list of :class:`WorstEntry`, largest ``|analytic - numeric|`` first
+    skipped : dict name -> number of entries not checked because of a kink (L1)
+    notes : list of str, what the numbers mean and what was frozen or skipped
+    epsilon : float
+    """
+
+    difference: float
+    status: str
+    per_parameter: dict
+    per_layer: dict
+    worst: list
+    skipped: dict
+    notes: list
+    epsilon: float
+
+    @property
+    def failing(self) -> list[str]:
+        """Names of the tensors whose own difference is in the fail band."""
+        return [t.name for t in self.per_parameter.values() if t.status == "fail"]
+
+    @property
+    def checked(self) -> int:
+        return sum(t.checked for t in self.per_parameter.values())
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data (no arrays)."""
+        return {"difference": self.difference, "status": self.status, "epsilon": self.epsilon,
+                "checked": self.checked, "total": sum(t.total for t in self.per_parameter.values()),
+                "per_parameter": {k: t.to_dict() for k, t in self.per_parameter.items()},
+                "per_layer": {str(l): {"difference": d, "status": s} for l, (d, s) in self.per_layer.items()},
+                "worst": [w.to_dict() for w in self.worst], "skipped": dict(self.skipped),
+                "failing": self.failing, "notes": list(self.notes)}
+
+    def format(self, width: int = 100) -> str:
+        """The report as text tables (rich, no colour)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        out = io.StringIO()
+        console = Console(file=out, width=width, color_system=None, highlight=False)
+        console.print(f"gradient check: difference = {self.difference:.6e}  ->  {self.status.upper()}  "
+                      f"(epsilon {self.epsilon:g}, {self.checked} coordinates checked)")
+        table = Table("tensor", "layer", "checked", "total", "skipped", "difference", "status")
+        for t in self.per_parameter.values():
+            table.add_row(t.name, str(t.layer), str(t.checked), str(t.total), str(t.skipped),
+                          f"{t.difference:.3e}", t.status)
+        for l, (d, s) in self.per_layer.items():
+            table.add_row(f"layer {l}", str(l), "", "", "", f"{d:.3e}", s, style="dim")
+        console.print(table)
+        if self.worst:
+            table = Table("tensor", "index", "analytic", "numeric", "relative error",
+                          title="largest |analytic - numeric|")
+            for w in self.worst:
+                table.add_row(w.name, str(w.index), f"{w.analytic:.10e}", f"{w.numeric:.10e}",
+                              f"{w.relative_error:.3e}")
+            console.print(table)
+        for note in self.notes:
+            console.print(f"- {note}")
+        return out.getvalue().rstrip("\n")
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def _entry_errors(g, n):
+    num, den = np.abs(g - n), np.abs(g) + np.abs(n)
+    return num, np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def _build_report(tensors, epsilon, n_worst, notes, cost_scale) -> GradCheckReport:
+    """``tensors``: list of (name, layer, shape, total, skipped, flat indices, analytic, numeric).
+
+    ``cost_scale`` is ``|J|`` at the checked point: below ``ROUNDOFF * |J| / epsilon`` an
+    ``|analytic - numeric|`` cannot be told from round-off, so a tensor whose every
+    error is that small (vanishing gradients) is at worst ``warn``, never ``fail``.
+    """
+    floor = ROUNDOFF * np.finfo(np.float64).eps * cost_scale / epsilon
+    per, worst, skipped, notes, at_floor = {}, [], {}, list(notes), []
+    for name, layer, shape, total, n_skip, idx, g, n in tensors:
+        d = relative_difference(g, n)
+        abs_err, rel = _entry_errors(g, n)
+        status = band(d)
+        if status == "fail" and abs_err.max(initial=0.0) <= floor:
+            status = "warn"
+            at_floor.append(name)
+        per[name] = TensorCheck(name, layer, tuple(shape), d, len(idx), int(total), int(n_skip), status,
+                                idx, g, n)
+        if n_skip:
+            skipped[name] = n_skip
+        for k in np.argsort(-abs_err, kind="stable")[:n_worst]:
+            index = tuple(int(i) for i in np.unravel_index(idx[k], shape))
+            worst.append((abs_err[k], WorstEntry(name, index, float(g[k]), float(n[k]), float(rel[k]))))
+    g_all = np.concatenate([t.analytic for t in per.values()])
+    n_all = np.concatenate([t.numeric for t in per.values()])
+    difference = relative_difference(g_all, n_all)
+    per_layer = {}
+    for layer in sorted({t.layer for t in per.values()}):
+        ts = [t for t in per.values() if t.layer == layer]
+        d = relative_difference(np.concatenate([t.analytic for t in ts]), np.concatenate([t.numeric for t in ts]))
+        per_layer[layer] = (d, band(d))
+    status = band(difference)
+    if status == "fail" and np.abs(g_all - n_all).max(initial=0.0) <= floor:
+        status = "warn"
+        at_floor.append("overall")
+    failing = [t.name for t in per.values() if t.status == "fail"]
+    if failing:
+        status = "fail"  # a wrong tensor must not hide behind a good overall norm
+    worst.sort(key=lambda pair: -pair[0])
+    if at_floor:
+        notes.append(f"{', '.join(at_floor)}: every |analytic - numeric| is below {floor:.1e}, the "
+                     f"round-off level of J at this epsilon (the gradients are that small), so the "
+                     f"relative difference means nothing: warn, not fail; re-run with a larger epsilon.")
+    if status == "warn" or any(t.status == "warn" for t in per.values()):
+        notes.append(NOTE_WARN)
+    if status == "fail":
+        notes.append(f"fail band (> 1e-5): the backward pass is wrong; failing tensors: "
+                     f"{', '.join(failing) or '(overall only)'}.")
+    return GradCheckReport(difference, status, per, per_layer, [w for _, w in worst[:n_worst]],
+                           skipped, notes, epsilon)
+
+
+def _check_common(epsilon, n_worst):
+    epsilon = check_float(epsilon, "epsilon", low=0, low_open=True)
+    return epsilon, check_int(n_worst, "n_worst", low=0)
+
+
+def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizers=(), epsilon=1e-7,
+                    sample=None, seed=0, gradient_fn=None, n_worst=5) -> GradCheckReport:
+    """Check the backward pass of ``network`` on ``(X, y)`` against centred differences.
+
+    Parameters
+    ----------
+    network : :class:`reglab.network.Network` (not modified)
+    X : array ``(m, n[0])``; y : array ``(m,)`` of labels (0/1 for a sigmoid output)
+    l2, l1 : float, penalty strengths as in training (``lambd/(2m) ||W||^2``, ``lambd/m |W|``)
+    keep_prob : float or one per hidden layer; masks are drawn once from
+        ``numpy.random.default_rng(seed)`` and frozen for the analytic gradient and
+        both sides of every difference
+    regularizers : extra objects with ``penalty(weights, m)`` and ``gradient(W, m)`` to check
+    epsilon : float > 0, the step of the centred difference
+    sample : int or None; check ``sample`` random coordinates per tensor (all when None
+        or when the tensor is smaller); drawn from the same seed
+    seed : int >= 0
+    gradient_fn : callable or None
+        Replaces :func:`reglab.network.backward` (same signature:
+        ``(weights, cache, dlogits, activations, masks, keep_probs, regularizers) -> (dW, db)``)
+        to check a new or deliberately broken backward pass.
+    n_worst : int, how many worst entries to report
+
+    Returns
+    -------
+    GradCheckReport
+
+    Raises
+    ------
+    TypeError
+        ``network`` is not a Network, or an argument has the wrong type.
+    InputError
+        A value is out of range (``epsilon <= 0``, ``sample < 1``, ``keep_prob`` outside
+        ``(0, 1]``...), the data do not fit the network, or ``gradient_fn`` returns
+        tensors of the wrong shapes.
+
+    Notes
+    -----
+    With L1, weights with ``|w| < epsilon`` are skipped (the difference would straddle
+    the kink of ``|w|`` at 0) and counted in ``report.skipped``. Each perturbation
+    re-runs the forward pass from the perturbed layer only (2 partial passes per
+    coordinate). A tensor whose every ``|analytic - numeric|`` is below round-off
+    (``16 * machine-eps * |J| / epsilon``) is ``warn`` at worst, never ``fail``.
+
+    Examples
+    --------
+    >>> report = check_gradients(net, X, y, l2=0.7, keep_prob=0.8)  # doctest: +SKIP
+    >>> report.status, report.failing  # doctest: +SKIP
+    ('pass', [])
+    """
+    if not isinstance(network, Network):
+        raise TypeError(f"network must be a reglab.network.Network, got {type(network).__name__}")
+    epsilon, n_worst = _check_common(epsilon, n_worst)
+    X = check_X(X, n_features=network.layer_sizes[0])
+    y = check_labels(y, n_samples=len(X))
+    if network.output == "sigmoid":
+        check_binary_labels(y)
+    elif y.max() >= network.weights[-1].shape[0]:
+        raise InputError(f"y must hold labels below the {network.weights[-1].shape[0]} softmax units, "
+                         f"got {y.max()}")
+    regs = [r for r in (L2(l2), L1(l1)) if r.lambd > 0] + list(regularizers)
+    for r in regs:
+        if not (callable(getattr(r, "penalty", None)) and callable(getattr(r, "gradient", None))):
+            raise TypeError(f"regularizers must have penalty(weights, m) and gradient(W, m), got {r!r}")
+    n_hidden = len(network.weights) - 1
+    keep = check_keep_probs(keep_prob, n_hidden)
+    if sample is not None:
+        sample = check_int(sample, "sample", low=1)
+    seed = check_int(seed, "seed", low=0)
+    if gradient_fn is not None and not callable(gradient_fn):
+        raise TypeError(f"gradient_fn must be callable like reglab.network.backward, got {gradient_fn!r}")
+    for name, arr in network.params().items():
+        if not np.all(np.isfinite(arr)):
+            raise InputError(f"network parameter {name} contains NaN or inf")
+
+    weights = [np.array(W, dtype=np.float64) for W in network.weights]
+    biases = [np.array(b, dtype=np.float64) for b in network.biases]
+    acts, output, m = network._activations, network._output, len(X)
+    mask_rng, sample_rng = np.random.default_rng(seed).spawn(2)
+    widths = [W.shape[0] for W in weights[:-1]]
+    masks = FreshMasks(keep, mask_rng)(m, widths) if any(p < 1 for p in keep) else None
+
+    logits, cache = forward(weights, biases, X, acts, masks, keep)
+    j0 = cost(logits, y, output, weights, regs, m)
+    dW, db = (gradient_fn or backward)(weights, cache, output.dlogits(logits, y), acts, masks, keep, regs)
+    if len(dW) != len(weights) or len(db) != len(biases):
+        raise InputError(f"gradient_fn must return one dW and one db per layer ({len(weights)}), "
+                         f"got {len(dW)} and {len(db)}")
+    names = list(network.params())
+    for name, got, want in zip(names, [a for pair in zip(dW, db) for a in pair],
+                               [a for pair in zip(weights, biases) for a in pair]):
+        if np.shape(got) != want.shape:
+            raise InputError(f"gradient_fn returned {name} of shape {np.shape(got)}, expected {want.shape}")
+
+    def cost_from(l):
+        # Layers before l are unchanged by a perturbation of layer l: start from their cached output.
+        out, _ = forward(weights[l:], biases[l:], cache[l][0], acts[l:],
+                         None if masks is None else masks[l:], keep[l:])
+        return cost(out, y, output, weights, regs, m)
+
+    kinked = any(isinstance(r, L1) and r.lambd > 0 for r in regs)
+    tensors, notes = [], []
+    for l in range(len(weights)):
+        for kind, arr, grad in (("W", weights[l], dW[l]), ("b", biases[l], db[l])):
+            eligible = np.ones(arr.size, bool)
+            if kind == "W" and kinked:
+                eligible = np.abs(arr.ravel()) >= epsilon
+            idx = np.flatnonzero(eligible)
+            if sample is not None and sample < idx.size:
+                idx = np.sort(sample_rng.choice(idx, size=sample, replace=False))
+            flat = arr.reshape(-1)  # a view: perturbations write into arr
+            numeric = np.empty(idx.size)
+            for k, i in enumerate(idx):
+                old = flat[i]
+                flat[i] = old + epsilon
+                j_plus = cost_from(l)
+                flat[i] = old - epsilon
+                j_minus = cost_from(l)
+                flat[i] = old
+                numeric[k] = (j_plus - j_minus) / (2 * epsilon)
+            analytic = np.asarray(grad, dtype=np.float64).reshape(-1)[idx]
+            tensors.append((f"{kind}{l + 1}", l + 1, arr.shape, arr.size, int((~eligible).sum()),
+                            idx, analytic, numeric))
+    if kinked:
+        counts = ", ".join(f"{t[0]}: {t[4]}" for t in tensors if t[0][0] == "W")
+        notes.append(NOTE_L1.format(counts))
+    if masks is not None:
+        notes.append(f"dropout (keep_prob {', '.join(f'{p:g}' for p in keep)}): one set of masks, drawn "
+                     f"from seed {seed}, is frozen for the analytic gradient and both sides of every "
+                     f"difference; resampling between J(theta+eps) and J(theta-eps) compares two "
+                     f"different functions and gives garbage.")
+    if sample is not None:
+        notes.append(f"sampled at most {sample} coordinates per tensor (seed {seed}): "
+                     f"{sum(t[5].size for t in tensors)} of {sum(t[3] for t in tensors)} checked.")
+    if gradient_fn is not None:
+        notes.append(f"analytic gradient from gradient_fn={getattr(gradient_fn, '__name__', gradient_fn)}.")
+    return _build_report(tensors, epsilon, n_worst, notes, abs(j0))
+
+
+def course_bug_backward(weights, cache, dlogits, activations, masks=None, keep_probs=None,
+                        regularizers=(), m=None):
+    """reglab's :func:`~reglab.network.backward` with the course's two planted mistakes:
+    ``dW2`` doubled and ``db1`` computed with ``4/m`` instead of ``1/m``."""
+    if len(weights) < 2:
+        raise InputError("the course's planted bug needs W2: the network must have at least one hidden layer")
+    dW, db = backward(weights, cache, dlogits, activations, masks, keep_probs, regularizers, m)
+    dW[1] = dW[1] * 2
+    db[0] = db[0] * 4
+    return dW, db
+
+
+def check_1d(x=2.0, theta=4.0, epsilon=1e-7) -> GradCheckReport:
+    """The course's 1-D check of ``J(theta) = theta * x`` (analytic ``dJ/dtheta = x``)."""
+    x = check_float(x, "x")
+    theta = check_float(theta, "theta")
+    epsilon, _ = _check_common(epsilon, 0)
+    gradapprox = ((theta + epsilon) * x - (theta - epsilon) * x) / (2 * epsilon)
+    g, n = np.array([x]), np.array([gradapprox])
+    return _build_report([("theta", 1, (), 1, 0, np.array([0]), g, n)], epsilon, 1,
+                         ["course 1-D case: J(theta) = theta * x, dJ/dtheta = x."], abs(theta * x))
+
+
+COURSE_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+COURSE_SHAPES = ((5, 4), (5, 1), (3, 5), (3, 1), (1, 3), (1, 1))
+
+
+def course_nd_inputs():
+    """The course's ``gradient_check_n_test_case``: ``X (4, 3)``, ``Y (1, 3)`` and the parameters,
+    drawn from ``numpy.random.RandomState(1)`` exactly as the course's ``np.random.seed(1)``."""
+    rs = np.random.RandomState(1)
+    X = rs.randn(4, 3)
+    params = {k: rs.randn(*s) for k, s in zip(COURSE_KEYS, COURSE_SHAPES)}
+    return X, np.array([[1, 1, 0]]), params
+
+
+def _course_forward(X, Y, p):
+    # The course's forward_propagation_n, operation for operation (see the module docstring).
+    m = X.shape[1]
+    Z1 = np.dot(p["W1"], X) + p["b1"]
+    A1 = np.maximum(0, Z1)
+    Z2 = np.dot(p["W2"], A1) + p["b2"]
+    A2 = np.maximum(0, Z2)
+    Z3 = np.dot(p["W3"], A2) + p["b3"]
+    A3 = 1 / (1 + np.exp(-Z3))
+    logprobs = np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)
+    return 1. / m * np.sum(logprobs), (A1, A2, A3)
+
+
+def _course_backward(X, Y, p, cache, planted_bug):
+    # The course's backward_propagation_n; planted_bug restores its two deliberate mistakes.
+    m = X.shape[1]
+    A1, A2, A3 = cache
+    dZ3 = A3 - Y
+    dW3 = 1. / m * np.dot(dZ3, A2.T)
+    db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+    dA2 = np.dot(p["W3"].T, dZ3)
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dW2 = 1. / m * np.dot(dZ2, A1.T) * (2 if planted_bug else 1)
+    db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+    dA1 = np.dot(p["W2"].T, dZ2)
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    dW1 = 1. / m * np.dot(dZ1, X.T)
+    db1 = (4. if planted_bug else 1.) / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
+
+
+def course_case_nd(planted_bug=False, *, epsilon=1e-7, n_worst=5) -> GradCheckReport:
+    """The course's n-D check of its 3-layer net (ReLU, ReLU, sigmoid) on :func:`course_nd_inputs`.
+
+    Course layout (``X`` is features x examples, biases are columns) and the course's
+    arithmetic: the cost of ``forward_propagation_n``, its ``backward_propagation_n``
+    (with ``dW2`` doubled and ``db1 = 4/m * ...`` when ``planted_bug``), parameters
+    flattened as ``W1, b1, W2, b2, W3, b3`` and each perturbed by ``+-epsilon``. The
+    overall difference is the course's; the per-tensor ones use the same vectors.
+    """
+    if not isinstance(planted_bug, bool):
+        raise TypeError(f"planted_bug must be True or False, got {planted_bug!r}")
+    epsilon, n_worst = _check_common(epsilon, n_worst)
+    X, Y, params = course_nd_inputs()
+    j0, cache = _course_forward(X, Y, params)
+    grads = _course_backward(X, Y, params, cache, planted_bug)
+    theta = np.concatenate([np.reshape(params[k], (-1, 1)) for k in COURSE_KEYS])
+    bounds = np.cumsum([0] + [int(np.prod(s)) for s in COURSE_SHAPES])
+
+    def as_dict(vec):
+        return {k: vec[bounds[i]:bounds[i + 1]].reshape(s)
+                for i, (k, s) in enumerate(zip(COURSE_KEYS, COURSE_SHAPES))}
+
+    gradapprox = np.zeros((theta.shape[0], 1))
+    for i in range(theta.shape[0]):
+        thetaplus = np.copy(theta)
+        thetaplus[i][0] = thetaplus[i][0] + epsilon
+        j_plus, _ = _course_forward(X, Y, as_dict(thetaplus))
+        thetaminus = np.copy(theta)
+        thetaminus[i][0] = thetaminus[i][0] - epsilon
+        j_minus, _ = _course_forward(X, Y, as_dict(thetaminus))
+        gradapprox[i] = (j_plus - j_minus) / (2 * epsilon)
+    tensors = []
+    for i, (k, s) in enumerate(zip(COURSE_KEYS, COURSE_SHAPES)):
+        lo, hi = bounds[i], bounds[i + 1]
+        tensors.append((k, int(k[1]), s, hi - lo, 0, np.arange(hi - lo), grads[k].reshape(-1),
+                        gradapprox[lo:hi, 0]))
+    notes = ["course n-D case, in the course's own layout and arithmetic: its difference is dominated by "
+             "round-off in the course's cost (-log(1 - A3) with A3 = 0.9989 loses three digits), which "
+             "only the same operations reproduce; reglab's logits-based cost gives about 1e-9 on the same "
+             "network (check_gradients)."]
+    if planted_bug:
+        notes.append("planted bug: the course's two deliberate mistakes, dW2 doubled and db1 computed with 4/m.")
+    return _build_report(tensors, epsilon, n_worst, notes, abs(float(j0)))
