@@ -373,13 +373,13 @@ def test_load_file_rejects_unknown_extension_and_kwargs(tmp_path, football_path)
 # ---------------------------------------------------------------- registry and Dataset
 
 def test_registry_names_and_kwargs():
-    assert set(DATASETS) == {"moons", "spiral", "xor", "gaussian", "circles", "circles_course",
-                             "digits", "breast_cancer"}
+    assert set(DATASETS) == {"field", "moons", "spiral", "xor", "gaussian", "circles",
+                             "circles_course", "digits", "breast_cancer"}
     ds = load_dataset("moons", n_samples=100, noise=0.1, seed=2, dev=True)
     np.testing.assert_array_equal(ds.X_test, make_moons(100, 0.1, 2, True).X_test)
     assert load_dataset("digits", seed=1).n_classes == 10
     with pytest.raises(InputError, match=r"unknown dataset 'foo'; known: breast_cancer, circles, "
-                                         r"circles_course, digits, gaussian, moons, spiral, xor"):
+                                         r"circles_course, digits, field, gaussian, moons, spiral, xor"):
         load_dataset("foo")
     with pytest.raises(InputError, match="dataset 'digits' does not accept argument 'noise'"):
         load_dataset("digits", noise=0.1)
@@ -403,3 +403,17 @@ def test_dataset_properties_summary_and_validation():
         Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], symmetries=("mirror",))
     with pytest.raises(InputError, match="image_shape must be"):
         Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], image_shape=(3, 3))
+
+
+def test_field_is_small_noisy_and_reproducible():
+    from reglab.data import make_field
+
+    a, b = make_field(seed=3), make_field(seed=3)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert a.X_train.shape == (200, 2) and a.X_test.shape == (200, 2)
+    clean = (a.X_train[:, 1] > 0.25 * np.sin(3.5 * a.X_train[:, 0] + 0.5) - 0.05).astype(int)
+    # about 10% flipped labels, plus a few moved across the frontier by the jitter
+    assert 0.05 < np.mean(clean != a.y_train) < 0.2
+    assert make_field(dev=True).has_dev
+    with pytest.raises(InputError, match=r"noise must be in \[0, 0.5\], got 0.7"):
+        make_field(noise=0.7)

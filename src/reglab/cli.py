@@ -12,90 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from . import course
-from .cli_common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, guarded, write_json
+from .cli_common import (EXIT_FAILED, CommandError, data_options, guarded, load_data, make_config,
+                         model_options, regularization_options, write_json)
+from .cli_compare import compare
 from .cli_gradcheck import gradcheck
-from .data import DATASETS, load_dataset, load_file
-from .initializers import INITIALIZERS
-from .activations import ACTIVATIONS
 from .io import reglab_version, save_network
-from .training import TrainConfig, train as train_network
+from .training import train as train_network
 
 console = Console(highlight=False)
-
-
-def data_options(fn):
-    """``--data FILE`` / ``--dataset NAME`` and their companions."""
-    options = [
-        click.option("--data", "data_file", type=click.Path(dir_okay=False),
-                     help="A data file: .csv (header row), .npz (X, y) or .mat (football keys)."),
-        click.option("--dataset", type=click.Choice(sorted(DATASETS)), default=None,
-                     help="A built-in data set (default: moons)."),
-        click.option("--label", default=None, help="CSV label column by name (default: the last)."),
-        click.option("--n-samples", type=int, default=None, help="Size of a generated data set."),
-        click.option("--noise", type=float, default=None, help="Noise of a generated data set."),
-        click.option("--data-seed", type=int, default=0, show_default=True,
-                     help="Seed of the data set's generation and split."),
-        click.option("--dev/--no-dev", "with_dev", default=False,
-                     help="Hold out a dev set (lecture ratios by size) when the data are split."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev):
-    """The Dataset a command works on."""
-    if data_file and dataset:
-        raise CommandError("give --data FILE or --dataset NAME, not both")
-    if data_file:
-        if n_samples is not None or noise is not None:
-            raise CommandError("--n-samples and --noise apply to generated data sets, not to --data")
-        kwargs = {"label": label} if label is not None else {}
-        if not data_file.endswith(".mat"):
-            kwargs.update(seed=data_seed, dev=with_dev)
-        return load_file(data_file, **kwargs)
-    kwargs = {k: v for k, v in dict(n_samples=n_samples, noise=noise).items() if v is not None}
-    name = dataset or "moons"
-    if name != "circles_course":
-        kwargs["seed"] = data_seed
-        kwargs["dev"] = with_dev
-    return load_dataset(name, **kwargs)
-
-
-def model_options(fn):
-    """The network and training options shared by every verb that trains."""
-    options = [
-        click.option("--layers", type=INT_LIST, default="20,3", show_default=True,
-                     help="Hidden layer widths, comma-separated."),
-        click.option("--hidden", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True),
-        click.option("--output", type=click.Choice(["sigmoid", "softmax"]), default=None,
-                     help="Output layer (default: sigmoid for 0/1 labels, softmax otherwise)."),
-        click.option("--init", type=click.Choice(sorted(INITIALIZERS)), default="he", show_default=True),
-        click.option("--learning-rate", type=float, default=0.3, show_default=True),
-        click.option("--iterations", type=int, default=10000, show_default=True,
-                     help="Full-batch gradient-descent steps."),
-        click.option("--epochs", type=int, default=None, help="Mini-batch training: epochs (with --batch-size)."),
-        click.option("--batch-size", type=int, default=None, help="Mini-batch size (with --epochs)."),
-        click.option("--l2", type=float, default=0.0, show_default=True, help="L2 strength lambd."),
-        click.option("--l1", type=float, default=0.0, show_default=True, help="L1 strength lambd."),
-        click.option("--keep-prob", type=FLOAT_LIST, default="1",
-                     help="Dropout keep probability, one number or one per hidden layer."),
-        click.option("--course-compat", is_flag=True,
-                     help="The course's randomness: weights after seed(3), dropout masks re-seeded with 1."),
-        click.option("--seed", type=int, default=0, show_default=True),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def make_config(layers, hidden, output, init, learning_rate, iterations, epochs, batch_size,
-                l2, l1, keep_prob, course_compat, seed, record_every=100) -> TrainConfig:
-    keep = keep_prob[0] if len(keep_prob) == 1 else keep_prob
-    return TrainConfig(layers=layers, hidden=hidden, output=output, init=init,
-                       learning_rate=learning_rate, iterations=iterations, epochs=epochs,
-                       batch_size=batch_size, l2=l2, l1=l1, keep_prob=keep,
-                       course_compat=course_compat, seed=seed, record_every=record_every)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,8 +29,9 @@ def main():
 
 
 @main.command()
-@data_options
-@model_options
+@data_options()
+@model_options()
+@regularization_options
 @click.option("--print-every", type=int, default=1000, show_default=True,
               help="Print the cost every N steps.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
@@ -177,4 +102,5 @@ def reproduce(data_file, json_out):
         raise SystemExit(EXIT_FAILED)
 
 
+main.add_command(compare)
 main.add_command(gradcheck)

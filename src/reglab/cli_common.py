@@ -10,6 +10,10 @@ from pathlib import Path
 import click
 
 from ._validation import ReglabError
+from .activations import ACTIVATIONS
+from .data import DATASETS, load_dataset, load_file
+from .initializers import INITIALIZERS
+from .training import TrainConfig
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
 EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)
@@ -65,3 +69,83 @@ def write_json(path, payload: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def _apply(fn, options):
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def data_options(default: str = "moons"):
+    """``--data FILE`` / ``--dataset NAME`` and their companions."""
+    options = [
+        click.option("--data", "data_file", type=click.Path(dir_okay=False),
+                     help="A data file: .csv (header row), .npz (X, y) or .mat (football keys)."),
+        click.option("--dataset", type=click.Choice(sorted(DATASETS)), default=None,
+                     help=f"A built-in data set (default: {default})."),
+        click.option("--label", default=None, help="CSV label column by name (default: the last)."),
+        click.option("--n-samples", type=int, default=None, help="Size of a generated data set."),
+        click.option("--noise", type=float, default=None, help="Noise of a generated data set."),
+        click.option("--data-seed", type=int, default=0, show_default=True,
+                     help="Seed of the data set's generation and split."),
+        click.option("--dev/--no-dev", "with_dev", default=False,
+                     help="Hold out a dev set (lecture ratios by size) when the data are split."),
+    ]
+    return lambda fn: _apply(fn, options)
+
+
+def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="moons"):
+    """The Dataset a command works on."""
+    if data_file and dataset:
+        raise CommandError("give --data FILE or --dataset NAME, not both")
+    if data_file:
+        if n_samples is not None or noise is not None:
+            raise CommandError("--n-samples and --noise apply to generated data sets, not to --data")
+        kwargs = {"label": label} if label is not None else {}
+        if not data_file.endswith(".mat"):
+            kwargs.update(seed=data_seed, dev=with_dev)
+        return load_file(data_file, **kwargs)
+    kwargs = {k: v for k, v in dict(n_samples=n_samples, noise=noise).items() if v is not None}
+    name = dataset or default
+    if name != "circles_course":
+        kwargs["seed"] = data_seed
+        kwargs["dev"] = with_dev
+    return load_dataset(name, **kwargs)
+
+
+def model_options(layers: str = "20,3", iterations: int = 10000):
+    """The network and optimizer options shared by every verb that trains."""
+    options = [
+        click.option("--layers", type=INT_LIST, default=layers, show_default=True,
+                     help="Hidden layer widths, comma-separated."),
+        click.option("--hidden", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True),
+        click.option("--output", type=click.Choice(["sigmoid", "softmax"]), default=None,
+                     help="Output layer (default: sigmoid for 0/1 labels, softmax otherwise)."),
+        click.option("--init", type=click.Choice(sorted(INITIALIZERS)), default="he", show_default=True),
+        click.option("--learning-rate", type=float, default=0.3, show_default=True),
+        click.option("--iterations", type=int, default=iterations, show_default=True,
+                     help="Full-batch gradient-descent steps."),
+        click.option("--epochs", type=int, default=None, help="Mini-batch training: epochs (with --batch-size)."),
+        click.option("--batch-size", type=int, default=None, help="Mini-batch size (with --epochs)."),
+    ]
+    return lambda fn: _apply(fn, options)
+
+
+def regularization_options(fn):
+    """``--l2``, ``--l1``, ``--keep-prob``, ``--course-compat``, ``--seed`` for one run."""
+    return _apply(fn, [
+        click.option("--l2", type=float, default=0.0, show_default=True, help="L2 strength lambd."),
+        click.option("--l1", type=float, default=0.0, show_default=True, help="L1 strength lambd."),
+        click.option("--keep-prob", type=FLOAT_LIST, default="1",
+                     help="Dropout keep probability, one number or one per hidden layer."),
+        click.option("--course-compat", is_flag=True,
+                     help="The course's randomness: weights after seed(3), dropout masks re-seeded with 1."),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ])
+
+
+def make_config(keep_prob=(1.0,), **options) -> TrainConfig:
+    """A TrainConfig from parsed options (a one-element ``keep_prob`` becomes a number)."""
+    keep = keep_prob[0] if len(keep_prob) == 1 else tuple(keep_prob)
+    return TrainConfig(keep_prob=keep, **options)

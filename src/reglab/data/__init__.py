@@ -3,8 +3,8 @@ train/dev/test splits, 2-D toy generators, small real sets and file loaders."""
 
 from .dataset import SYMMETRIES, Dataset
 from .files import load_csv, load_file, load_football, load_mat, load_npz
-from .generators import (make_circles, make_circles_course, make_gaussian, make_moons,
-                         make_spiral, make_xor)
+from .generators import (make_circles, make_circles_course, make_field, make_gaussian,
+                         make_moons, make_spiral, make_xor)
 from .real import load_breast_cancer, load_digits
 from .registry import DATASETS, load_dataset
 from .split import default_ratios, train_dev_test_split
@@ -12,6 +12,6 @@ from .split import default_ratios, train_dev_test_split
 __all__ = [
     "DATASETS", "SYMMETRIES", "Dataset", "default_ratios", "load_breast_cancer", "load_csv",
     "load_dataset", "load_digits", "load_file", "load_football", "load_mat", "load_npz",
-    "make_circles", "make_circles_course", "make_gaussian", "make_moons", "make_spiral",
+    "make_circles", "make_circles_course", "make_field", "make_gaussian", "make_moons", "make_spiral",
     "make_xor", "train_dev_test_split",
 ]

@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from .._validation import InputError, describe
 from .dataset import Dataset
-from .generators import (make_circles, make_circles_course, make_gaussian, make_moons,
-                         make_spiral, make_xor)
+from .generators import (make_circles, make_circles_course, make_field, make_gaussian,
+                         make_moons, make_spiral, make_xor)
 from .real import load_breast_cancer, load_digits
 
 #: Built-in data sets by name. Loaders take keyword arguments among
 #: ``n_samples``, ``noise``, ``seed`` and ``dev`` (each only those it uses).
 DATASETS: dict[str, Callable[..., Dataset]] = {
+    "field": make_field,
     "moons": make_moons,
     "spiral": make_spiral,
     "xor": make_xor,

@@ -1,0 +1,161 @@
+"""Which regularization helps, by how much: settings x seeds, summarized honestly.
+
+:func:`compare` trains the same network under several :class:`Setting` s over
+several seeds (the seeds change the initial weights, the dropout masks and the
+mini-batch order; the data stay fixed) and :func:`summarize` gives, per
+setting, the mean and 95% Student-t interval of every figure. :func:`tune`
+chooses each technique's strength on the dev set first, as the lecture
+recommends, so that the test set is only used for the final figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import InputError, check_float
+from .data import Dataset, train_dev_test_split
+from .dropout import check_keep_probs
+from .runner import RunRecord, RunSpec, run_all
+from .stats import Interval, mean_ci
+from .training import TrainConfig
+
+#: Candidate strengths tried by ``tune`` (each on the dev set).
+GRIDS = {
+    "l2": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
+    "l1": (0.003, 0.01, 0.03, 0.1, 0.3),
+    "keep_prob": (0.95, 0.9, 0.8, 0.7, 0.6),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A named regularization setting: the penalty strengths and keep probability."""
+
+    name: str
+    l2: float = 0.0
+    l1: float = 0.0
+    keep_prob: float | tuple = 1.0
+
+    @property
+    def params(self) -> dict:
+        keep = list(self.keep_prob) if isinstance(self.keep_prob, tuple) else self.keep_prob
+        return {"l2": self.l2, "l1": self.l1, "keep_prob": keep}
+
+    def describe(self) -> str:
+        """``"L2 0.7 + dropout keep 0.8"``; ``"none"`` without regularization."""
+        parts = []
+        if self.l2:
+            parts.append(f"L2 {self.l2:g}")
+        if self.l1:
+            parts.append(f"L1 {self.l1:g}")
+        keep = self.keep_prob if isinstance(self.keep_prob, tuple) else (self.keep_prob,)
+        if any(p < 1 for p in keep):
+            parts.append("dropout keep " + ",".join(f"{p:g}" for p in keep))
+        return " + ".join(parts) or "none"
+
+
+def default_settings(l2: float = 0.7, l1: float = 0.03, keep_prob=0.8) -> list[Setting]:
+    """None, L2, L1, dropout, and L2 + dropout at the given strengths."""
+    l2 = check_float(l2, "l2", low=0, low_open=True)
+    l1 = check_float(l1, "l1", low=0, low_open=True)
+    if isinstance(keep_prob, (list, tuple)):
+        keep_prob = tuple(keep_prob) if len(keep_prob) > 1 else keep_prob[0]
+    if not isinstance(keep_prob, tuple):
+        check_keep_probs(keep_prob, 1)
+    return [Setting("none"), Setting("l2", l2=l2), Setting("l1", l1=l1),
+            Setting("dropout", keep_prob=keep_prob), Setting("l2+dropout", l2=l2, keep_prob=keep_prob)]
+
+
+def specs_for(settings, seeds) -> list[RunSpec]:
+    """One run per setting and seed, settings outermost."""
+    return [RunSpec(s.name, s.params, seed) for s in settings for seed in seeds]
+
+
+def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None):
+    """Train ``base`` under every setting for every seed; returns the records."""
+    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0)
+    for s in settings:  # fail fast on a keep_prob that does not fit the layers
+        check_keep_probs(s.keep_prob, len(base.layers))
+    return run_all(specs_for(settings, seeds), data, base, jobs=jobs, on_done=on_done)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """Per setting: mean and 95% interval over seeds of every figure."""
+
+    setting: str
+    description: str
+    n_runs: int
+    n_failed: int
+    train: Interval
+    dev: Interval | None
+    test: Interval
+    gap: Interval
+    weight_norm: Interval
+    near_zero: Interval
+    seconds: Interval
+
+    def to_dict(self) -> dict:
+        out = {"setting": self.setting, "description": self.description,
+               "n_runs": self.n_runs, "n_failed": self.n_failed}
+        for name in ("train", "dev", "test", "gap", "weight_norm", "near_zero", "seconds"):
+            value = getattr(self, name)
+            out[name] = None if value is None else value.to_dict()
+        return out
+
+
+def summarize(records, settings) -> list[SummaryRow]:
+    """One :class:`SummaryRow` per setting that has at least one finished run."""
+    rows = []
+    for s in settings:
+        runs = [r for r in records if r.group == s.name]
+        ok = [r for r in runs if r.error is None]
+        if not ok:
+            continue
+        figure = lambda f: mean_ci([f(r) for r in ok])  # noqa: E731
+        has_dev = ok[0].dev_accuracy is not None
+        rows.append(SummaryRow(
+            s.name, s.describe(), len(runs), len(runs) - len(ok),
+            figure(lambda r: r.train_accuracy), figure(lambda r: r.dev_accuracy) if has_dev else None,
+            figure(lambda r: r.test_accuracy), figure(lambda r: r.gap),
+            figure(lambda r: r.weight_norm), figure(lambda r: r.near_zero),
+            figure(lambda r: r.seconds)))
+    return rows
+
+
+def with_dev_split(data: Dataset, seed: int = 0) -> Dataset:
+    """``data`` itself if it has a dev set, else a quarter of its training set held out as dev."""
+    if data.has_dev:
+        return data
+    carved = train_dev_test_split(data.X_train, data.y_train, ratios=(0.75, 0.0, 0.25), seed=seed,
+                                  name=data.name)
+    return dataclasses.replace(data, X_train=carved.X_train, y_train=carved.y_train,
+                               X_dev=carved.X_test, y_dev=carved.y_test)
+
+
+def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done=None):
+    """Choose the L2, L1 and dropout strengths with the best mean dev accuracy.
+
+    Ties go to the smaller train-dev gap. Returns ``(chosen, records)`` where
+    ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values.
+    """
+    if not data.has_dev:
+        raise InputError("tune needs a dev set: use with_dev_split(data) or a data set with dev")
+    grids = GRIDS if grids is None else grids
+    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0)
+    specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)
+             for name, values in grids.items() for value in values for seed in seeds]
+    records = run_all(specs, data, base, jobs=jobs, on_done=on_done)
+    chosen = {}
+    for name, values in grids.items():
+        def score(value):
+            ok = [r for r in records if r.group == f"{name}={value:g}" and r.error is None]
+            if not ok:
+                return (-np.inf, 0.0)
+            return (np.mean([r.dev_accuracy for r in ok]),
+                    -np.mean([r.train_accuracy - r.dev_accuracy for r in ok]))
+        chosen[name] = max(values, key=score)
+    return chosen, records

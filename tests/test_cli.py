@@ -1,0 +1,89 @@
+"""The ``reglab`` command line: outputs, files, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from reglab import load_network
+from reglab.cli import main
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_train_writes_json_and_a_model(tmp_path):
+    out, model = tmp_path / "run.json", tmp_path / "net.npz"
+    result = run("train", "--dataset", "moons", "--n-samples", 200, "--layers", "8,4",
+                 "--iterations", 300, "--print-every", 100, "--keep-prob", "0.9,0.8",
+                 "--l2", 0.1, "--dev", "--json", out, "--save", model)
+    assert result.exit_code == 0, result.output
+    assert "Cost after iteration 200:" in result.output
+    payload = json.loads(out.read_text())
+    assert set(payload) >= {"config", "costs", "train_accuracy", "test_accuracy", "dev_accuracy",
+                            "seconds"}
+    assert list(payload["costs"]) == ["0", "100", "200"]
+    assert payload["config"]["keep_prob"] == [0.9, 0.8]
+    assert payload["config"]["layers"] == [8, 4]
+    net, meta = load_network(model)
+    assert net.layer_sizes == (2, 8, 4, 1)
+    assert meta["extra"]["test_accuracy"] == payload["test_accuracy"]
+
+
+def test_train_mini_batch_and_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b,target,c\n" + "\n".join(f"{x[0]},{x[1]},{t},{x[2]}" for x, t in zip(X, labels)))
+    out = tmp_path / "r.json"
+    result = run("train", "--data", csv, "--label", "target", "--layers", "8", "--epochs", 20,
+                 "--batch-size", 16, "--learning-rate", 0.1, "--print-every", 50, "--json", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["test_accuracy"] > 0.85
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--keep-prob", "1.5"], "keep_prob must be in (0, 1], got 1.5"),
+    (["--l2", "-1"], "l2 must be in [0, inf], got -1"),
+    (["--keep-prob", "0.5,0.5,0.5"], "keep_prob must have one value per hidden layer (2), got 3"),
+    (["--epochs", "3"], "epochs and batch_size go together"),
+    (["--layers", "a,b"], "expected comma-separated integers such as 20,3, got 'a,b'"),
+    (["--data", "missing.csv"], "CSV file not found: missing.csv"),
+    (["--data", "x.csv", "--dataset", "moons"], "give --data FILE or --dataset NAME, not both"),
+    (["--dataset", "imagenet"], "'imagenet' is not one of"),
+    (["--print-every", "0"], "--print-every must be >= 1, got 0"),
+])
+def test_bad_input_exits_2_with_a_message(args, message):
+    result = run("train", "--iterations", "5", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_malformed_files(tmp_path):
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("a,b,label\n1,2,0\n3,oops,1\n")
+    result = run("train", "--data", bad_csv)
+    assert result.exit_code == 2 and "oops" in result.output
+    bad_mat = tmp_path / "bad.mat"
+    bad_mat.write_bytes(b"MATLAB? no")
+    result = run("train", "--data", bad_mat)
+    assert result.exit_code == 2 and "must be a MATLAB file with arrays X" in result.output
+    nan_npz = tmp_path / "nan.npz"
+    np.savez(nan_npz, X=np.array([[1.0, np.nan]] * 10), y=np.array([0, 1] * 5))
+    result = run("train", "--data", nan_npz)
+    assert result.exit_code == 2 and "must contain only finite values, got nan" in result.output
+
+
+def test_version_and_help():
+    assert run("--version").output.startswith("reglab, version")
+    result = run("--help")
+    assert result.exit_code == 0
+    for verb in ("train", "reproduce", "gradcheck"):
+        assert verb in result.output
