@@ -8,18 +8,17 @@ gives ``error: ...`` and exit code 2, never a traceback.
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from . import course
-from .cli_common import (EXIT_FAILED, CommandError, data_options, guarded, load_data, make_config,
+from .cli_common import (EXIT_FAILED, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json)
 from .cli_compare import compare
 from .cli_gradcheck import gradcheck
+from .cli_sweep import sweep
 from .io import reglab_version, save_network
 from .training import train as train_network
 
-console = Console(highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,3 +103,4 @@ def reproduce(data_file, json_out):
 
 main.add_command(compare)
 main.add_command(gradcheck)
+main.add_command(sweep)

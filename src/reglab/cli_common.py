@@ -7,13 +7,19 @@ import functools
 import json
 from pathlib import Path
 
+import sys
+
 import click
+from rich.console import Console
 
 from ._validation import ReglabError
 from .activations import ACTIVATIONS
 from .data import DATASETS, load_dataset, load_file
 from .initializers import INITIALIZERS
 from .training import TrainConfig
+
+#: Wide enough for the tables when output goes to a file or a pipe.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
 EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)
@@ -62,6 +68,20 @@ class NumberList(click.ParamType):
 
 INT_LIST = NumberList(int, "integer")
 FLOAT_LIST = NumberList(float, "number")
+
+
+class LayersGrid(click.ParamType):
+    """``10/20,3/40,20`` -> ``((10,), (20, 3), (40, 20))``: architectures to sweep."""
+
+    name = "layers"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        return tuple(INT_LIST.convert(part, param, ctx) for part in str(value).split("/"))
+
+
+LAYERS_GRID = LayersGrid()
 
 
 def write_json(path, payload: dict) -> None:
@@ -114,11 +134,16 @@ def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, 
     return load_dataset(name, **kwargs)
 
 
-def model_options(layers: str = "20,3", iterations: int = 10000):
-    """The network and optimizer options shared by every verb that trains."""
+def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bool = False):
+    """The network and optimizer options shared by every verb that trains.
+
+    With ``layers_grid``, ``--layers`` takes several architectures separated by ``/``.
+    """
+    layers_help = ("Hidden layer widths, comma-separated"
+                   + ("; several architectures separated by / are swept." if layers_grid else "."))
     options = [
-        click.option("--layers", type=INT_LIST, default=layers, show_default=True,
-                     help="Hidden layer widths, comma-separated."),
+        click.option("--layers", type=LAYERS_GRID if layers_grid else INT_LIST, default=layers,
+                     show_default=True, help=layers_help),
         click.option("--hidden", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True),
         click.option("--output", type=click.Choice(["sigmoid", "softmax"]), default=None,
                      help="Output layer (default: sigmoid for 0/1 labels, softmax otherwise)."),

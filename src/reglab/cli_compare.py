@@ -9,18 +9,16 @@ from pathlib import Path
 
 import click
 import numpy as np
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from . import course
-from .cli_common import (FLOAT_LIST, CommandError, data_options, guarded, load_data, make_config,
+from .cli_common import (FLOAT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, write_json)
 from .compare import (GRIDS, Setting, compare as compare_settings, default_settings, summarize, tune,
                       with_dev_split)
 from .runner import RunLog, default_jobs
 
-console = Console(highlight=False)
 COURSE_PREFIX = "course "
 
 
@@ -36,7 +34,7 @@ def summary_table(rows, title: str) -> tuple[list[str], list[list[str]]]:
     """Columns and formatted rows shared by the terminal table and the report."""
     has_dev = any(r.dev is not None for r in rows)
     columns = ["setting", "regularization", "train %"] + (["dev %"] if has_dev else []) + [
-        "test %", "train-test gap", "weight norm", "near-zero weights %", "time (s)"]
+        "test %", "gap (train-test)", "weight norm", "|w|<1e-3 %", "time s"]
     body = []
     for r in rows:
         line = [r.setting, r.description, r.train.format(100)]
@@ -112,7 +110,7 @@ def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
 @data_options(default="field")
 @model_options(layers="40,20", iterations=10000)
 @click.option("--l2", type=float, default=0.7, show_default=True, help="L2 strength of the L2 settings.")
-@click.option("--l1", type=float, default=0.03, show_default=True, help="L1 strength of the L1 setting.")
+@click.option("--l1", type=float, default=0.1, show_default=True, help="L1 strength of the L1 setting.")
 @click.option("--keep-prob", type=FLOAT_LIST, default="0.8", show_default=True,
               help="Keep probability of the dropout settings (one, or one per hidden layer).")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per setting.")
@@ -132,6 +130,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
     if course_mode and tune:
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
+    if course_mode and not data_file:
+        raise CommandError("--course needs the course's data: --data path/to/football.mat")
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="field")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ class Setting:
         return " + ".join(parts) or "none"
 
 
-def default_settings(l2: float = 0.7, l1: float = 0.03, keep_prob=0.8) -> list[Setting]:
+def default_settings(l2: float = 0.7, l1: float = 0.1, keep_prob=0.8) -> list[Setting]:
     """None, L2, L1, dropout, and L2 + dropout at the given strengths."""
     l2 = check_float(l2, "l2", low=0, low_open=True)
     l1 = check_float(l1, "l1", low=0, low_open=True)

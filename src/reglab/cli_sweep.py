@@ -1,0 +1,169 @@
+"""``reglab sweep``: one or two hyper-parameters over seeds, resumable."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+from click.core import ParameterSource
+
+from . import course
+from .cli_common import (FLOAT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
+                         model_options, write_json)
+from .cli_compare import print_table, progress_bar
+from .compare import with_dev_split
+from .sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
+
+#: With --course-compat, options left at their defaults take the course's football values.
+COURSE_DEFAULTS = {"layers": ((20, 3),), "init": "course", "learning_rate": 0.3, "iterations": 30000,
+                   "hidden": "relu", "output": "sigmoid"}
+
+
+@click.command()
+@data_options(default="field")
+@model_options(layers="40,20", iterations=10000, layers_grid=True)
+@click.option("--l2", type=FLOAT_LIST, default=None, help="L2 strengths, e.g. 0,0.01,0.1,0.3,1,5.")
+@click.option("--l1", type=FLOAT_LIST, default=None, help="L1 strengths.")
+@click.option("--keep-prob", type=FLOAT_LIST, default=None, help="Keep probabilities, e.g. 1,0.9,0.8.")
+@click.option("--course-compat", is_flag=True,
+              help="The course's randomness (one run per point); unset network options take the "
+                   "course's football values ([20, 3], init course, rate 0.3, 30000 iterations).")
+@click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per point.")
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--resume", is_flag=True, help="Skip the runs already in OUT/runs.jsonl.")
+@click.option("--out", type=click.Path(file_okay=False), default="reglab-sweep", show_default=True)
+@guarded
+def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2, l1, keep_prob,
+          course_compat, seeds, jobs, resume, out, **model):
+    """Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."""
+    from .runner import default_jobs
+
+    ctx = click.get_current_context()
+    if course_compat:
+        for name, value in COURSE_DEFAULTS.items():
+            if ctx.get_parameter_source(name) == ParameterSource.DEFAULT:
+                model[name] = value
+        if seeds != 1:
+            console.print("--course-compat fixes every random draw: one run per point")
+            seeds = 1
+    if seeds < 1:
+        raise CommandError(f"--seeds must be >= 1, got {seeds}")
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise CommandError(f"--jobs must be >= 1, got {jobs}")
+    layers = model.pop("layers")
+    fixed = {name: values[0] for name, values in (("l2", l2), ("l1", l1), ("keep_prob", keep_prob))
+             if values is not None and len(values) == 1}
+    grid = Grid.build(l2=l2, l1=l1, keep_prob=keep_prob, layers=layers)
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="field")
+    if not course_compat:
+        data = with_dev_split(data, seed=data_seed)
+    held = "dev" if data.has_dev else "test"
+    steps = model["iterations"] if model["epochs"] is None else model["epochs"]
+    base = make_config(**model, layers=layers[0], course_compat=course_compat,
+                       record_every=max(1, steps // 100),
+                       **{k: v for k, v in fixed.items() if k != "keep_prob"},
+                       keep_prob=(fixed.get("keep_prob", 1.0),))
+    console.print(f"[bold]{data.summary()}[/]")
+    console.print("sweeping " + " x ".join(f"{n} over {len(v)} values" for n, v in grid.params)
+                  + f", {seeds} seed(s) each")
+    started = time.perf_counter()
+    out = Path(out)
+    n_total = len(grid.points()) * seeds
+    progress, advance = progress_bar(n_total, "sweep")
+    with progress:
+        records, n_new = run_sweep(out, data, base, grid, list(range(seeds)), resume=resume,
+                                   jobs=jobs, on_done=advance)
+    if resume:
+        console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
+    rows = summarize_points(records, grid)
+    columns = ["point", "runs", "train %", f"{held} %", "test %", f"train-{held} gap"]
+    body = [[r["label"], str(r["n"]), r["train"].format(100), r["held_out"].format(100),
+             r["test"].format(100), r["gap"].format(100)] for r in rows]
+    print_table(columns, body, f"{data.name}: mean ± 95% interval over seeds")
+    failed = [r for r in records if r.error]
+    for r in failed:
+        console.print(f"[red]{r.group}, seed {r.seed} failed: {r.error}[/]")
+    interrupted = len([r for r in records if r.error is None]) < n_total
+    if interrupted:
+        console.print(f"[yellow]{len(records)} of {n_total} runs are in {out / 'runs.jsonl'}; "
+                      f"rerun with --resume to finish[/]")
+    write_json(out / "results.json", {
+        "dataset": data.summary(), "config": base.to_dict(), "held_out": held,
+        "grid": {n: [list(v) if isinstance(v, tuple) else v for v in vals] for n, vals in grid.params},
+        "seeds": seeds, "interrupted": interrupted,
+        "summary": [{"point": {k: list(v) if isinstance(v, tuple) else v for k, v in r["point"].items()},
+                     "n": r["n"], **{k: r[k].to_dict() for k in ("train", "held_out", "test", "gap")}}
+                    for r in rows],
+        "runs": [r.to_json() for r in records]})
+    _write_csv(out / "results.csv", records, grid)
+    with console.status("drawing figures and the report"):
+        figures = _figures(out, data, grid, rows, records, held)
+        report = _report(out, data, base, grid, columns, body, figures, seeds, held)
+    console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
+                  f"to {out}/ in {time.perf_counter() - started:.1f} s")
+
+
+def _write_csv(path, records, grid):
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["point", *grid.names, "seed", "train_accuracy", "dev_accuracy",
+                         "test_accuracy", "weight_norm", "near_zero", "seconds", "error"])
+        for r in records:
+            values = [",".join(map(str, v)) if isinstance(v, list) else v
+                      for v in (r.params.get(n) for n in grid.names)]
+            writer.writerow([r.group, *values, r.seed, r.train_accuracy, r.dev_accuracy,
+                             r.test_accuracy, r.weight_norm, r.near_zero, r.seconds, r.error or ""])
+
+
+def _figures(out, data, grid, rows, records, held):
+    from . import plots
+
+    figures = []
+    first, values = grid.params[0]
+    other = {n: vals[0] for n, vals in grid.params[1:]}
+    line = [next((r for r in rows if r["point"] == {first: v, **other}), None) for v in values]
+    if all(r is not None for r in line):
+        n_seeds = min(len(r["train_runs"]) for r in line)
+        train = np.array([r["train_runs"][:n_seeds] for r in line])
+        dev = np.array([r["held_runs"][:n_seeds] for r in line])
+        xs = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
+        suffix = f" (at {point_label(other)})" if other else ""
+        figures.append((f"Validation curve: train and {held} accuracy against {first}{suffix}, "
+                        "mean over seeds with its band.",
+                        plots.validation_curve(first, xs, train, dev, out / "validation_curve.png",
+                                               ylabel="accuracy", title=f"train vs {held} accuracy")))
+    if len(grid.params) == 2:
+        (nx, xs), (ny, ys) = grid.params[1], grid.params[0]
+        acc = np.full((len(ys), len(xs)), np.nan)
+        gap = np.full_like(acc, np.nan)
+        for r in rows:
+            i, j = ys.index(r["point"][ny]), xs.index(r["point"][nx])
+            acc[i, j], gap[i, j] = r["held_out"].mean, r["gap"].mean
+        show = lambda vals: [",".join(map(str, v)) if isinstance(v, tuple) else v for v in vals]  # noqa: E731
+        figures.append((f"Mean {held} accuracy and train-{held} gap for every pair of values.",
+                        plots.heatmap(nx, show(xs), ny, show(ys), acc, gap, out / "heatmap.png")))
+    if data.n_features == 2:
+        panels = first_seed_networks(out, records, grid)
+        if panels:
+            figures.append((f"Decision boundaries across {first} (first seed).",
+                            plots.decision_boundaries(panels, data, out / "boundaries.png",
+                                                      ncols=len(panels))))
+    return figures
+
+
+def _report(out, data, base, grid, columns, body, figures, seeds, held):
+    from .report import Section, Table, write_report
+
+    intro = (f"Data: {data.summary()}. {data.description}\n\n"
+             f"Swept: " + "; ".join(f"{n} over {', '.join(map(str, v))}" for n, v in grid.params)
+             + f". Network: hidden layers {list(base.layers)} ({base.hidden}), init {base.init}, "
+               f"learning rate {base.learning_rate:g}. {seeds} seed(s) per point; the held-out "
+               f"set of the curves is the {held} set.")
+    return write_report(out / "report.html", title=f"reglab sweep: {data.name}", intro=intro,
+                        sections=[Section("Results", table=Table(columns, body)),
+                                  Section("Figures", images=figures)])

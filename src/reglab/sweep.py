@@ -1,0 +1,162 @@
+"""Sweeps of one or two hyper-parameters over seeds, resumable.
+
+Every finished run is appended to ``DIR/runs.jsonl`` as it completes (and the
+network of the first seed saved under ``DIR/models/``), so an interrupted
+sweep keeps everything it computed and ``resume`` skips finished runs.
+``DIR/sweep.json`` records what the sweep is; resuming a different sweep in the
+same folder is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._validation import InputError, check_float
+from .dropout import check_keep_probs
+from .io import load_network, save_network
+from .runner import RunLog, RunSpec, run_all
+from .stats import mean_ci
+from .training import TrainConfig
+
+SWEEPABLE = ("l2", "l1", "keep_prob", "layers")
+
+
+def _check_values(name, values):
+    if name == "layers":
+        return [tuple(v) for v in values]
+    if name == "keep_prob":
+        return [check_keep_probs(v, 1)[0] for v in values]
+    return [check_float(v, name, low=0) for v in values]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The swept parameters (one or two), in order, with their values."""
+
+    params: tuple[tuple[str, tuple], ...]
+
+    @classmethod
+    def build(cls, **values) -> "Grid":
+        """``Grid.build(l2=[0, 0.1], keep_prob=[1, 0.8])``; parameters with one value are not swept."""
+        swept = []
+        for name, vals in values.items():
+            if name not in SWEEPABLE:
+                raise InputError(f"cannot sweep {name!r}; sweepable: {', '.join(SWEEPABLE)}")
+            if vals is not None and len(vals) > 1:
+                swept.append((name, tuple(_check_values(name, vals))))
+        if not swept:
+            raise InputError("a sweep needs one or two parameters with two or more values each, "
+                             "e.g. --l2 0,0.1,1")
+        if len(swept) > 2:
+            raise InputError(f"a sweep explores one or two parameters, got {len(swept)}: "
+                             f"{', '.join(n for n, _ in swept)}")
+        return cls(tuple(swept))
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _ in self.params]
+
+    def points(self) -> list[dict]:
+        """Every combination, the first parameter outermost."""
+        names = self.names
+        return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in self.params))]
+
+
+def label(point: dict) -> str:
+    """``"l2=0.1, keep_prob=0.8"``; layers as ``layers=20,3``."""
+    def fmt(v):
+        return ",".join(str(x) for x in v) if isinstance(v, (tuple, list)) else f"{v:g}"
+    return ", ".join(f"{k}={fmt(v)}" for k, v in point.items())
+
+
+def specs_for(grid: Grid, seeds) -> list[RunSpec]:
+    return [RunSpec(label(p), {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}, s)
+            for p in grid.points() for s in seeds]
+
+
+def signature(grid: Grid, base: TrainConfig, seeds, data_summary: str) -> dict:
+    """What identifies a sweep, stored in ``sweep.json``."""
+    return {"grid": [[n, [list(v) if isinstance(v, tuple) else v for v in vals]] for n, vals in grid.params],
+            "config": base.to_dict(), "seeds": list(seeds), "data": data_summary}
+
+
+def model_path(out: Path, spec_key: str) -> Path:
+    return out / "models" / (hashlib.sha1(spec_key.encode()).hexdigest()[:16] + ".npz")
+
+
+def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None):
+    """Run (or finish) a sweep in folder ``out``; returns every record, old and new.
+
+    Parameters
+    ----------
+    out : folder for ``sweep.json``, ``runs.jsonl`` and ``models/``
+    data : Dataset (its dev set, if any, is the held-out set of the curves)
+    resume : skip the runs already in ``runs.jsonl`` (the sweep must be the same)
+    on_done : callable ``(record) -> None`` for progress
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sig = signature(grid, base, seeds, data.summary())
+    sig_path, log = out / "sweep.json", RunLog(out / "runs.jsonl")
+    if resume:
+        if not sig_path.exists():
+            raise InputError(f"nothing to resume in {out}: no sweep.json")
+        if json.loads(sig_path.read_text()) != json.loads(json.dumps(sig)):
+            raise InputError(f"{out} holds a different sweep (other grid, seeds, data or settings); "
+                             f"use another --out or drop --resume")
+        done = log.read()
+    else:
+        log.clear()
+        done = []
+    sig_path.write_text(json.dumps(sig, indent=2) + "\n")
+    finished = {r.key for r in done if r.error is None}
+    done = [r for r in done if r.error is None]  # failed runs are tried again
+    todo = [s for s in specs_for(grid, seeds) if s.key not in finished]
+    first_seed = min(seeds)
+
+    def keep(record):
+        if record.network is not None and record.seed == first_seed:
+            save_network(model_path(out, record.key), record.network)
+        log.append(record)
+        if on_done is not None:
+            on_done(record)
+
+    new = run_all(todo, data, base, jobs=jobs, on_done=keep)
+    return done + new, len(todo)
+
+
+def first_seed_networks(out: Path, records, grid: Grid) -> list:
+    """``(label, network)`` for each point of the first parameter (first seed, first value of the second)."""
+    first_seed = min(r.seed for r in records)
+    panels = []
+    other = {n: vals[0] for n, vals in grid.params[1:]}
+    for value in grid.params[0][1]:
+        point = {grid.names[0]: value, **other}
+        key = RunSpec(label(point), {k: list(v) if isinstance(v, tuple) else v for k, v in point.items()},
+                      first_seed).key
+        path = model_path(out, key)
+        if path.exists():
+            panels.append((label({grid.names[0]: value}), load_network(path)[0]))
+    return panels
+
+
+def summarize_points(records, grid: Grid):
+    """Per grid point: mean and interval of train, held-out (dev or test) and test accuracy."""
+    rows = []
+    for point in grid.points():
+        name = label(point)
+        ok = [r for r in records if r.group == name and r.error is None]
+        if not ok:
+            continue
+        held = [r.dev_accuracy if r.dev_accuracy is not None else r.test_accuracy for r in ok]
+        rows.append({"point": point, "label": name, "n": len(ok),
+                     "train": mean_ci([r.train_accuracy for r in ok]),
+                     "held_out": mean_ci(held),
+                     "test": mean_ci([r.test_accuracy for r in ok]),
+                     "gap": mean_ci([r.train_accuracy - h for r, h in zip(ok, held)]),
+                     "train_runs": [r.train_accuracy for r in ok], "held_runs": held})
+    return rows

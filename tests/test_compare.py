@@ -1,0 +1,119 @@
+"""``compare``: settings over seeds, honest summaries, and every output file."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from reglab import InputError, TrainConfig
+from reglab.cli import main
+from reglab.compare import Setting, compare, default_settings, summarize, tune, with_dev_split
+from reglab.data import load_dataset
+from reglab.stats import mean_ci
+
+
+def test_mean_ci_is_the_student_t_interval():
+    x = [0.81, 0.84, 0.83, 0.86, 0.80]
+    ci = mean_ci(x)
+    low, high = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
+    assert ci.mean == pytest.approx(np.mean(x))
+    assert (ci.low, ci.high) == (pytest.approx(low), pytest.approx(high))
+    assert ci.format(100) == f"{np.mean(x) * 100:.1f} ± {(high - low) / 2 * 100:.1f}"
+    one = mean_ci([0.5])
+    assert (one.low, one.high, one.format(100)) == (0.5, 0.5, "50.0")
+
+
+def test_settings_describe_themselves():
+    names = [s.name for s in default_settings()]
+    assert names == ["none", "l2", "l1", "dropout", "l2+dropout"]
+    assert Setting("x", l2=0.7, keep_prob=(0.9, 0.8)).describe() == "L2 0.7 + dropout keep 0.9,0.8"
+    assert Setting("none").describe() == "none"
+    with pytest.raises(InputError, match=r"keep_prob must be in \(0, 1\], got 1.2"):
+        default_settings(keep_prob=1.2)
+
+
+def test_regularization_closes_the_gap_on_the_default_data():
+    """The unregularized network overfits the field more than the best regularized one, over seeds."""
+    data = load_dataset("field")
+    config = TrainConfig(layers=(40, 20), iterations=6000, learning_rate=0.3, record_every=1000)
+    settings = default_settings()
+    records = compare(data, config, settings, seeds=range(3), jobs=2)
+    assert len(records) == 15 and all(r.error is None for r in records)
+    rows = {r.setting: r for r in summarize(records, settings)}
+    best = max((rows[n] for n in rows if n != "none"), key=lambda r: r.test.mean)
+    assert rows["none"].gap.mean > best.gap.mean + 0.02
+    assert rows["none"].train.mean > best.train.mean
+    # every seed of "none" overfits more than the mean of the best setting
+    none_gaps = [r.gap for r in records if r.group == "none"]
+    assert min(none_gaps) > best.gap.mean
+    assert rows["l2"].weight_norm.mean < rows["none"].weight_norm.mean
+
+
+def test_tune_chooses_on_the_dev_set_only():
+    data = with_dev_split(load_dataset("field", n_samples=200), seed=0)
+    assert data.has_dev
+    grids = {"l2": (0.01, 3.0), "keep_prob": (0.9,)}
+    chosen, records = tune(data, TrainConfig(layers=(8,), iterations=200), [0, 1], grids=grids)
+    assert set(chosen) == {"l2", "keep_prob"} and chosen["keep_prob"] == 0.9
+    assert len(records) == 6
+    mean_dev = {v: np.mean([r.dev_accuracy for r in records if r.group == f"l2={v:g}"]) for v in (0.01, 3.0)}
+    assert mean_dev[chosen["l2"]] == max(mean_dev.values())
+    with pytest.raises(InputError, match="tune needs a dev set"):
+        tune(load_dataset("field"), TrainConfig(), [0])
+
+
+def test_compare_cli_writes_every_output(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["compare", "--seeds", "2", "--iterations", "300",
+                                       "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("report.html", "results.json", "results.csv", "runs.jsonl", "decision_boundaries.png",
+                 "cost_curves.png", "weight_norms.png", "weight_histograms.png"):
+        assert (out / name).stat().st_size > 0, name
+    payload = json.loads((out / "results.json").read_text())
+    assert len(payload["runs"]) == 10 and payload["seeds"] == [0, 1]
+    assert [row["setting"] for row in payload["summary"]] == ["none", "l2", "l1", "dropout", "l2+dropout"]
+    with (out / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 10 and {r["setting"] for r in rows} == {"none", "l2", "l1", "dropout", "l2+dropout"}
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 10
+    for setting in ("none", "l2+dropout", "mean ± 95% interval"):
+        assert setting in result.output
+
+
+def test_compare_cli_tune(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--tune", "--seeds", "1", "--iterations", "100",
+                                       "--layers", "8", "--jobs", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert set(payload["tuned"]) == {"l2", "l1", "keep_prob"}
+    assert "chosen on dev" in result.output
+    assert payload["summary"][0]["dev"] is not None
+
+
+def test_compare_course_reproduces_the_published_rows(football_path, tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--course", "--data", str(football_path),
+                                       "--seeds", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((tmp_path / "results.json").read_text())
+    checks = payload["course_checks"]
+    assert len(checks) == 6 and all(c["passed"] for c in checks)
+    groups = [row["setting"] for row in payload["summary"]]
+    assert groups == ["course none", "course l2", "course dropout", "none", "l2", "dropout"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "0"], "--seeds must be >= 1, got 0"),
+    (["--jobs", "0"], "--jobs must be >= 1, got 0"),
+    (["--keep-prob", "0.5,0.5,0.5"], "keep_prob must have one value per hidden layer (2), got 3"),
+    (["--course", "--tune"], "cannot be combined with --tune"),
+])
+def test_compare_bad_input(args, message, tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--out", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
