@@ -1,0 +1,106 @@
+"""A report opened in a real headless Chromium: every image decodes, the page is not
+blank, and nothing is fetched from the network.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (installed here with
+apt-get when missing; the tests run as root) and the pip package ``selenium``.
+Selenium is given the driver's path, so it never downloads one.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+from reglab import plots
+from reglab.report import Section, Table, write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+HEADING = "<script>alert(1)</script> escaped"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Install Chromium and its driver if missing; fail (never skip) if that fails."""
+    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+        if shutil.which("apt-get") is None:
+            pytest.fail("chromium/chromedriver are missing and apt-get is not available to install them")
+        done = subprocess.run("apt-get update && apt-get install -y chromium chromium-driver",
+                              shell=True, capture_output=True, text=True, timeout=1200)
+        if done.returncode != 0:
+            pytest.fail(f"installing chromium and chromium-driver failed ({done.returncode}):\n"
+                        f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    assert CHROMIUM.is_file() and CHROMEDRIVER.is_file()
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium, tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(chromium)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                "--window-size=1280,1800"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def report(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    steps = np.linspace(0, 4, 300)
+    costs = plots.cost_curves(
+        {label: [np.exp(-rate * steps) + 0.05 + 0.01 * rng.random(300) for _ in range(3)]
+         for label, rate in (("none", 1.5), ("l2", 1.0), ("dropout", 0.8))},
+        tmp_path / "figs" / "costs.png")
+    hist = plots.weight_histograms({"none": rng.normal(size=500), "l1": rng.laplace(scale=0.1, size=500)},
+                                   tmp_path / "figs" / "hist.png")
+    table = Table(["setting", "train", "test"], [["none", 0.99, 0.91], ["l2", 0.95, 0.93]],
+                  caption="Accuracy")
+    return write_report(tmp_path / "report.html", title="Regularization on moons", intro="Three settings.",
+                        sections=[Section(HEADING, text="Costs fall.", table=table,
+                                          images=[("Training cost", costs)]),
+                                  Section("Weights", images=[("Final weights", hist)])])
+
+
+def test_report_renders_offline_in_chromium(browser, report):
+    browser.get(report.as_uri())
+    WebDriverWait(browser, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight,"
+        " i.currentSrc.slice(0, 22)])")
+    assert len(images) == 2
+    for complete, width, height, src in images:
+        assert complete and width > 0 and height > 0, images
+        assert src == "data:image/png;base64,"
+
+    # the escaped heading reads literally and no script ran or exists
+    assert browser.find_element("tag name", "h2").text == HEADING
+    assert browser.execute_script("return document.scripts.length") == 0
+
+    shot = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
+    pixels = np.asarray(shot.convert("RGB"), dtype=float)
+    assert shot.width >= 1000 and pixels.std() > 20, f"blank screenshot (std {pixels.std():.1f})"
+
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in fetched if u.startswith(("http:", "https:"))], fetched
+    navigation = browser.execute_script(
+        "return performance.getEntriesByType('navigation').map(e => e.name)")
+    assert navigation == [report.as_uri()]
