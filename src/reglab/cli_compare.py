@@ -15,8 +15,8 @@ from rich.table import Table as RichTable
 from . import course
 from .cli_common import (FLOAT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, write_json)
-from .compare import (GRIDS, Setting, compare as compare_settings, default_settings, summarize, tune,
-                      with_dev_split)
+from .compare import (GRIDS, Setting, compare as compare_settings, default_settings, summarize,
+                      tune as tune_strengths, with_dev_split)
 from .runner import RunLog, default_jobs
 
 COURSE_PREFIX = "course "
@@ -154,7 +154,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2
         n_tune = sum(len(v) for v in GRIDS.values())
         progress, advance = progress_bar(n_tune * len(tune_seeds), "tuning on dev")
         with progress:
-            tuned, _ = tune(data, base, tune_seeds, jobs=jobs, on_done=advance)
+            tuned, _ = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
         console.print("chosen on dev: " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items()))
         settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"])
     elif settings is None:

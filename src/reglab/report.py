@@ -30,7 +30,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; background: #fff; color: var(--ink); line-height: 1.55;
   font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 60rem; margin: 0 auto; padding: 2.5rem 1.25rem 1rem; }
+main { max-width: 72rem; margin: 0 auto; padding: 2.5rem 1.25rem 1rem; }
 h1 { font-size: 1.9rem; line-height: 1.2; margin: 0 0 .75rem; }
 h2 { font-size: 1.35rem; margin: 2.5rem 0 .75rem; padding-bottom: .3rem;
   border-bottom: 1px solid var(--line); }
@@ -52,7 +52,7 @@ figure img { display: block; max-width: 100%; height: auto; margin: 0 auto;
   border: 1px solid var(--line); border-radius: 4px; }
 figure.wide { width: min(94vw, 110rem); position: relative; left: 50%; transform: translateX(-50%); }
 figcaption { color: var(--muted); font-size: .92rem; margin-top: .4rem; text-align: center; }
-footer { max-width: 60rem; margin: 3rem auto 0; padding: 1rem 1.25rem 2rem; color: var(--muted);
+footer { max-width: 72rem; margin: 3rem auto 0; padding: 1rem 1.25rem 2rem; color: var(--muted);
   font-size: .85rem; border-top: 1px solid var(--line); }
 @media print { figure, table { break-inside: avoid; } nav { display: none; } }
 """
