@@ -29,8 +29,12 @@ def test_mean_ci_is_the_student_t_interval():
 
 
 def test_settings_describe_themselves():
-    names = [s.name for s in default_settings()]
-    assert names == ["none", "l2", "l1", "dropout", "l2+dropout"]
+    names = [s.name for s in default_settings(augment="jitter:0.05")]
+    assert names == ["none", "l2", "l1", "dropout", "l2+dropout", "early-stopping", "augment"]
+    assert [s.name for s in default_settings(patience=None)][-1] == "l2+dropout"
+    assert Setting("e", early_stopping=10).describe() == "early stopping, patience 10"
+    assert Setting("e", early_stopping=10).params["early_stopping"] == 10
+    assert "early_stopping" not in Setting("none").params
     assert Setting("x", l2=0.7, keep_prob=(0.9, 0.8)).describe() == "L2 0.7 + dropout keep 0.9,0.8"
     assert Setting("none").describe() == "none"
     with pytest.raises(InputError, match=r"keep_prob must be in \(0, 1\], got 1.2"):
@@ -39,11 +43,11 @@ def test_settings_describe_themselves():
 
 def test_regularization_closes_the_gap_on_the_default_data():
     """The unregularized network overfits the field more than the best regularized one, over seeds."""
-    data = load_dataset("field")
-    config = TrainConfig(layers=(40, 20), iterations=6000, learning_rate=0.3, record_every=1000)
-    settings = default_settings()
+    data = with_dev_split(load_dataset("field"))
+    config = TrainConfig(layers=(40, 20), iterations=6000, learning_rate=0.3, record_every=100)
+    settings = default_settings(patience=10, augment="jitter:0.05")
     records = compare(data, config, settings, seeds=range(3), jobs=2)
-    assert len(records) == 15 and all(r.error is None for r in records)
+    assert len(records) == 21 and all(r.error is None for r in records)
     rows = {r.setting: r for r in summarize(records, settings)}
     best = max((rows[n] for n in rows if n != "none"), key=lambda r: r.test.mean)
     assert rows["none"].gap.mean > best.gap.mean + 0.02
@@ -76,12 +80,13 @@ def test_compare_cli_writes_every_output(tmp_path):
                  "cost_curves.png", "weight_norms.png", "weight_histograms.png"):
         assert (out / name).stat().st_size > 0, name
     payload = json.loads((out / "results.json").read_text())
-    assert len(payload["runs"]) == 10 and payload["seeds"] == [0, 1]
-    assert [row["setting"] for row in payload["summary"]] == ["none", "l2", "l1", "dropout", "l2+dropout"]
+    names = ["none", "l2", "l1", "dropout", "l2+dropout", "early-stopping", "augment"]
+    assert len(payload["runs"]) == 14 and payload["seeds"] == [0, 1]
+    assert [row["setting"] for row in payload["summary"]] == names
     with (out / "results.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 10 and {r["setting"] for r in rows} == {"none", "l2", "l1", "dropout", "l2+dropout"}
-    assert len((out / "runs.jsonl").read_text().splitlines()) == 10
+    assert len(rows) == 14 and {r["setting"] for r in rows} == set(names)
+    assert len((out / "runs.jsonl").read_text().splitlines()) == 14
     for setting in ("none", "l2+dropout", "mean ± 95% interval"):
         assert setting in result.output
 

@@ -12,10 +12,12 @@ from rich.table import Table
 
 from . import course
 from .cli_common import (EXIT_FAILED, CommandError, console, data_options, guarded, load_data, make_config,
-                         model_options, regularization_options, write_json)
+                         model_options, regularization_options, write_json,
+                         early_stopping_options, augment_options)
 from .cli_compare import compare
 from .cli_gradcheck import gradcheck
 from .cli_sweep import sweep
+from .compare import with_dev_split
 from .io import reglab_version, save_network
 from .training import train as train_network
 
@@ -31,6 +33,8 @@ def main():
 @data_options()
 @model_options()
 @regularization_options
+@early_stopping_options
+@augment_options
 @click.option("--print-every", type=int, default=1000, show_default=True,
               help="Print the cost every N steps.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
@@ -38,13 +42,16 @@ def main():
 @click.option("--save", type=click.Path(dir_okay=False), default=None,
               help="Save the trained network (.npz with JSON metadata).")
 @guarded
-def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, print_every,
+def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, print_every,
           json_out, save, **model):
     """Train one network and print its cost and accuracies."""
     if print_every < 1:
         raise CommandError(f"--print-every must be >= 1, got {print_every}")
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev)
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size)
     config = make_config(**model, record_every=print_every)
+    if config.early_stopping is not None and not data.has_dev:
+        data = with_dev_split(data, seed=data_seed)
+        console.print("early stopping needs a dev set: a quarter of the training set is held out")
     console.print(f"[bold]{data.summary()}[/]")
     printed = [0]
 
@@ -54,7 +61,9 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, prin
             printed[0] += print_every
 
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train_network(data.X_train, data.y_train, config, callback=progress, **dev)
+    result = train_network(data.X_train, data.y_train, config, callback=progress,
+                           image_shape=data.image_shape, symmetries=data.symmetries,
+                           dataset_name=data.name, **dev)
     net, history = result.network, result.history
     summary = {"train_accuracy": net.accuracy(data.X_train, data.y_train),
                "test_accuracy": net.accuracy(data.X_test, data.y_test)}
@@ -62,6 +71,10 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, prin
         summary["dev_accuracy"] = net.accuracy(data.X_dev, data.y_dev)
     if history.stop_reason == "interrupted":
         console.print(f"[yellow]interrupted at step {history.stopped_at}; results so far below[/]")
+    elif history.stop_reason.startswith("early stopping"):
+        console.print(history.stop_reason.replace("early stopping: ", "Early stopping: ", 1)
+                      + (f"; restored the weights of step {history.best_step}"
+                         if config.restore_best else ""))
     for key, value in summary.items():
         console.print(f"{key.replace('_', ' ').capitalize()}: {value:.4f}")
     console.print(f"Training time: {result.seconds:.2f} s")
@@ -69,7 +82,8 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, prin
         write_json(json_out, {"config": config.to_dict(), "dataset": data.name,
                               "costs": {str(t): c for t, c in history.costs_every(print_every).items()},
                               **summary, "seconds": result.seconds,
-                              "steps": history.stopped_at, "stop_reason": history.stop_reason})
+                              "steps": history.stopped_at, "stop_reason": history.stop_reason,
+                              "best_step": history.best_step})
     if save:
         path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
         console.print(f"Saved the network to {path}")

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from ._validation import ReglabError
 from .activations import ACTIVATIONS
-from .data import DATASETS, load_dataset, load_file
+from .data import DATASETS, load_dataset, load_file, subsample_train
 from .initializers import INITIALIZERS
 from .training import TrainConfig
 
@@ -111,12 +111,20 @@ def data_options(default: str = "moons"):
                      help="Seed of the data set's generation and split."),
         click.option("--dev/--no-dev", "with_dev", default=False,
                      help="Hold out a dev set (lecture ratios by size) when the data are split."),
+        click.option("--train-size", type=int, default=None,
+                     help="Train on a stratified subset of N training examples (dev and test stay whole)."),
     ]
     return lambda fn: _apply(fn, options)
 
 
-def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="moons"):
+def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size=None,
+              default="moons"):
     """The Dataset a command works on."""
+    data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default)
+    return data if train_size is None else subsample_train(data, train_size, seed=data_seed)
+
+
+def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default):
     if data_file and dataset:
         raise CommandError("give --data FILE or --dataset NAME, not both")
     if data_file:
@@ -174,3 +182,32 @@ def make_config(keep_prob=(1.0,), **options) -> TrainConfig:
     """A TrainConfig from parsed options (a one-element ``keep_prob`` becomes a number)."""
     keep = keep_prob[0] if len(keep_prob) == 1 else tuple(keep_prob)
     return TrainConfig(keep_prob=keep, **options)
+
+
+def early_stopping_options(fn):
+    """``--early-stopping PATIENCE [--min-delta D] [--monitor dev_cost|dev_accuracy]``."""
+    return _apply(fn, [
+        click.option("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                     help="Stop after PATIENCE evaluations without improvement on the dev set "
+                          "and keep the best weights."),
+        click.option("--min-delta", type=float, default=0.0, show_default=True,
+                     help="Smallest change of the monitored figure that counts as an improvement."),
+        click.option("--monitor", type=click.Choice(["dev_cost", "dev_accuracy"]), default="dev_cost",
+                     show_default=True, help="What early stopping watches (cost: lower is better; "
+                                             "accuracy: higher is better)."),
+    ])
+
+
+def augment_options(fn):
+    """``--augment SPEC [--augment-mode online|offline --augment-factor K] [--allow-flips]``."""
+    return _apply(fn, [
+        click.option("--augment", default=None, metavar="SPEC",
+                     help="Augment training batches, e.g. jitter:0.05 or shift:1,rotate:10."),
+        click.option("--augment-mode", type=click.Choice(["online", "offline"]), default="online",
+                     show_default=True, help="Fresh transforms every step, or the training set "
+                                             "expanded once."),
+        click.option("--augment-factor", type=int, default=2, show_default=True,
+                     help="Offline: the training set becomes K times larger."),
+        click.option("--allow-flips", is_flag=True,
+                     help="Allow hflip/vflip on data that does not declare them (e.g. digits)."),
+    ])

@@ -13,10 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from . import course
-from .cli_common import (FLOAT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
-                         model_options, write_json)
-from .compare import (GRIDS, Setting, compare as compare_settings, default_settings, summarize,
-                      tune as tune_strengths, with_dev_split)
+from .cli_common import (FLOAT_LIST, CommandError, augment_options, console, data_options,
+                         early_stopping_options, guarded, load_data, make_config, model_options,
+                         write_json)
+from .compare import (GRIDS, Setting, compare as compare_settings, default_augment, default_settings,
+                      summarize, tune as tune_strengths, with_dev_split)
 from .runner import RunLog, default_jobs
 
 COURSE_PREFIX = "course "
@@ -113,6 +114,10 @@ def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
 @click.option("--l1", type=float, default=0.1, show_default=True, help="L1 strength of the L1 setting.")
 @click.option("--keep-prob", type=FLOAT_LIST, default="0.8", show_default=True,
               help="Keep probability of the dropout settings (one, or one per hidden layer).")
+@early_stopping_options
+@augment_options
+@click.option("--no-early-stopping", is_flag=True, help="Leave the early-stopping setting out.")
+@click.option("--no-augment", is_flag=True, help="Leave the augmentation setting out.")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per setting.")
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--tune", is_flag=True, help="Choose each strength on a dev split first.")
@@ -120,9 +125,17 @@ def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
               help="With --data football.mat: the course's table, exactly, beside the same settings over seeds.")
 @click.option("--out", type=click.Path(file_okay=False), default="reglab-out", show_default=True)
 @guarded
-def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2, l1, keep_prob,
-            seeds, jobs, tune, course_mode, out, **model):
-    """Train one network under several regularizations over several seeds and compare them."""
+def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
+            keep_prob,
+            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, tune, course_mode,
+            out, **model):
+    """Train one network under several regularizations over several seeds and compare them.
+
+    Settings: none, L2, L1, dropout, L2 + dropout, early stopping (patience
+    --early-stopping, default 10 evaluations) and data augmentation (--augment,
+    default: shifts and rotations for images, small jitter otherwise). The data's
+    dev set (or a quarter of the training set) is the dev set.
+    """
     if seeds < 1:
         raise CommandError(f"--seeds must be >= 1, got {seeds}")
     jobs = default_jobs() if jobs is None else jobs
@@ -132,7 +145,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
     if course_mode and not data_file:
         raise CommandError("--course needs the course's data: --data path/to/football.mat")
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="field")
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                     default="field")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log = RunLog(out / "runs.jsonl")
@@ -143,22 +157,24 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2
         base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300)
         settings = [Setting("none"), Setting("l2", l2=0.7), Setting("dropout", keep_prob=0.86)]
     else:
+        data = with_dev_split(data, seed=data_seed)
         base = make_config(**model, record_every=max(1, steps // 100))
         settings = None
+        patience = None if no_early_stopping else (early_stopping or 10)
+        augment = None if no_augment else (augment or default_augment(data))
     console.print(f"[bold]{data.summary()}[/]")
     started = time.perf_counter()
     tuned = None
     if tune:
-        data = with_dev_split(data, seed=data_seed)
         tune_seeds = seed_list[:3]
         n_tune = sum(len(v) for v in GRIDS.values())
         progress, advance = progress_bar(n_tune * len(tune_seeds), "tuning on dev")
         with progress:
             tuned, _ = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
         console.print("chosen on dev: " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items()))
-        settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"])
+        settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"], patience, augment)
     elif settings is None:
-        settings = default_settings(l2, l1, keep_prob)
+        settings = default_settings(l2, l1, keep_prob, patience, augment)
 
     course_records = []
     total = len(settings) * seeds + (len(course.FOOTBALL) if course_mode else 0)

@@ -12,8 +12,9 @@ import numpy as np
 from click.core import ParameterSource
 
 from . import course
-from .cli_common import (FLOAT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
-                         model_options, write_json)
+from .cli_common import (FLOAT_LIST, CommandError, augment_options, console, data_options,
+                         early_stopping_options, guarded, load_data, make_config, model_options,
+                         write_json)
 from .cli_compare import print_table, progress_bar
 from .compare import with_dev_split
 from .sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
@@ -29,6 +30,8 @@ COURSE_DEFAULTS = {"layers": ((20, 3),), "init": "course", "learning_rate": 0.3,
 @click.option("--l2", type=FLOAT_LIST, default=None, help="L2 strengths, e.g. 0,0.01,0.1,0.3,1,5.")
 @click.option("--l1", type=FLOAT_LIST, default=None, help="L1 strengths.")
 @click.option("--keep-prob", type=FLOAT_LIST, default=None, help="Keep probabilities, e.g. 1,0.9,0.8.")
+@early_stopping_options
+@augment_options
 @click.option("--course-compat", is_flag=True,
               help="The course's randomness (one run per point); unset network options take the "
                    "course's football values ([20, 3], init course, rate 0.3, 30000 iterations).")
@@ -37,7 +40,8 @@ COURSE_DEFAULTS = {"layers": ((20, 3),), "init": "course", "learning_rate": 0.3,
 @click.option("--resume", is_flag=True, help="Skip the runs already in OUT/runs.jsonl.")
 @click.option("--out", type=click.Path(file_okay=False), default="reglab-sweep", show_default=True)
 @guarded
-def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2, l1, keep_prob,
+def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
+          keep_prob,
           course_compat, seeds, jobs, resume, out, **model):
     """Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."""
     from .runner import default_jobs
@@ -59,7 +63,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, l2, 
     fixed = {name: values[0] for name, values in (("l2", l2), ("l1", l1), ("keep_prob", keep_prob))
              if values is not None and len(values) == 1}
     grid = Grid.build(l2=l2, l1=l1, keep_prob=keep_prob, layers=layers)
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default="field")
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                     default="field")
     if not course_compat:
         data = with_dev_split(data, seed=data_seed)
     held = "dev" if data.has_dev else "test"

@@ -38,11 +38,19 @@ class Setting:
     l2: float = 0.0
     l1: float = 0.0
     keep_prob: float | tuple = 1.0
+    early_stopping: int | None = None
+    augment: str | None = None
 
     @property
     def params(self) -> dict:
+        """The TrainConfig overrides of this setting (early stopping and augmentation when set)."""
         keep = list(self.keep_prob) if isinstance(self.keep_prob, tuple) else self.keep_prob
-        return {"l2": self.l2, "l1": self.l1, "keep_prob": keep}
+        params = {"l2": self.l2, "l1": self.l1, "keep_prob": keep}
+        if self.early_stopping is not None:
+            params["early_stopping"] = self.early_stopping
+        if self.augment is not None:
+            params["augment"] = self.augment
+        return params
 
     def describe(self) -> str:
         """``"L2 0.7 + dropout keep 0.8"``; ``"none"`` without regularization."""
@@ -54,19 +62,39 @@ class Setting:
         keep = self.keep_prob if isinstance(self.keep_prob, tuple) else (self.keep_prob,)
         if any(p < 1 for p in keep):
             parts.append("dropout keep " + ",".join(f"{p:g}" for p in keep))
+        if self.early_stopping is not None:
+            parts.append(f"early stopping, patience {self.early_stopping}")
+        if self.augment is not None:
+            parts.append(f"augment {self.augment}")
         return " + ".join(parts) or "none"
 
 
-def default_settings(l2: float = 0.7, l1: float = 0.1, keep_prob=0.8) -> list[Setting]:
-    """None, L2, L1, dropout, and L2 + dropout at the given strengths."""
+def default_augment(data: Dataset) -> str:
+    """A sensible augmentation for ``data``: small shifts and rotations of images,
+    Gaussian jitter of a tenth of the features' spread otherwise."""
+    if data.image_shape is not None:
+        return "shift:1,rotate:10"
+    return f"jitter:{0.1 * float(np.mean(data.X_train.std(axis=0))):.2g}"
+
+
+def default_settings(l2: float = 0.7, l1: float = 0.1, keep_prob=0.8, patience: int | None = 10,
+                     augment: str | None = None) -> list[Setting]:
+    """None, L2, L1, dropout, L2 + dropout, early stopping (with ``patience``) and
+    augmentation (with ``augment``; left out when None)."""
     l2 = check_float(l2, "l2", low=0, low_open=True)
     l1 = check_float(l1, "l1", low=0, low_open=True)
     if isinstance(keep_prob, (list, tuple)):
         keep_prob = tuple(keep_prob) if len(keep_prob) > 1 else keep_prob[0]
     if not isinstance(keep_prob, tuple):
         check_keep_probs(keep_prob, 1)
-    return [Setting("none"), Setting("l2", l2=l2), Setting("l1", l1=l1),
-            Setting("dropout", keep_prob=keep_prob), Setting("l2+dropout", l2=l2, keep_prob=keep_prob)]
+    settings = [Setting("none"), Setting("l2", l2=l2), Setting("l1", l1=l1),
+                Setting("dropout", keep_prob=keep_prob),
+                Setting("l2+dropout", l2=l2, keep_prob=keep_prob)]
+    if patience is not None:
+        settings.append(Setting("early-stopping", early_stopping=patience))
+    if augment is not None:
+        settings.append(Setting("augment", augment=augment))
+    return settings
 
 
 def specs_for(settings, seeds) -> list[RunSpec]:
@@ -76,9 +104,12 @@ def specs_for(settings, seeds) -> list[RunSpec]:
 
 def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None):
     """Train ``base`` under every setting for every seed; returns the records."""
-    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0)
-    for s in settings:  # fail fast on a keep_prob that does not fit the layers
+    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0, early_stopping=None, augment=None)
+    for s in settings:  # fail fast on a setting that does not fit the network or the data
+        dataclasses.replace(base, **s.params)
         check_keep_probs(s.keep_prob, len(base.layers))
+        if s.early_stopping is not None and not data.has_dev:
+            raise InputError(f"setting {s.name!r} uses early stopping, which needs a dev set")
     return run_all(specs_for(settings, seeds), data, base, jobs=jobs, on_done=on_done)
 
 
@@ -145,7 +176,7 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     if not data.has_dev:
         raise InputError("tune needs a dev set: use with_dev_split(data) or a data set with dev")
     grids = GRIDS if grids is None else grids
-    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0)
+    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0, early_stopping=None, augment=None)
     specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)
              for name, values in grids.items() for value in values for seed in seeds]
     records = run_all(specs, data, base, jobs=jobs, on_done=on_done)

@@ -95,13 +95,14 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     """Train one run of ``spec`` on ``data`` (a Dataset) and measure it."""
     config = spec.config(base)
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train(data.X_train, data.y_train, config, **dev)
+    result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
+                   symmetries=data.symmetries, dataset_name=data.name, **dev)
     net, h = result.network, result.history
     weights = np.concatenate([W.ravel() for W in net.weights])
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
-               "costs": _sampled_costs(h.costs)}
+               "costs": _sampled_costs(h.costs), "best_step": h.best_step}
     return RunRecord(
         group=spec.group, params=spec.params, seed=spec.seed,
         train_accuracy=net.accuracy(data.X_train, data.y_train),

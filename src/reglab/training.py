@@ -18,6 +18,7 @@ from ._validation import (InputError, TrainingError, check_binary_labels, check_
                           check_float, check_int, check_labels, check_sizes, check_X)
 from .activations import get_activation
 from .dropout import check_keep_probs, make_sampler
+from .early_stopping import EarlyStopping
 from .initializers import get_initializer, initialize
 from .network import Network, backward, cost, forward
 from .outputs import OUTPUTS, get_output
@@ -49,8 +50,20 @@ class TrainConfig:
         Reproduce the course's randomness: weights from ``RandomState(3)``, dropout
         masks from ``RandomState(1)`` re-seeded every forward pass. ``seed`` then
         only drives mini-batch shuffling.
-    record_every : int, steps between evaluations (norms, accuracies).
+    record_every : int, steps between evaluations (norms, accuracies, early stopping).
     dtype : ``"float64"`` (default, exact) or ``"float32"``.
+    early_stopping : int or None
+        Patience: stop after this many evaluations without improvement of
+        ``monitor`` (``dev_cost`` or ``dev_accuracy``; direction fixed by the
+        name) by more than ``min_delta``, ignoring evaluations before step
+        ``start_from``; with ``restore_best`` the network ends with the weights of
+        the best evaluation. See :mod:`reglab.early_stopping`.
+    augment : str or None
+        Data augmentation of the training batches, e.g. ``"jitter:0.05"`` or
+        ``"shift:1,rotate:10"`` (see :mod:`reglab.augment`); ``augment_mode``
+        ``"online"`` (fresh transforms every step) or ``"offline"`` (the
+        training set expanded ``augment_factor`` times once); ``allow_flips``
+        permits flips a data set does not declare.
     """
 
     layers: tuple = (20, 3)
@@ -69,6 +82,15 @@ class TrainConfig:
     course_compat: bool = False
     record_every: int = 100
     dtype: str = "float64"
+    early_stopping: int | None = None
+    min_delta: float = 0.0
+    monitor: str = "dev_cost"
+    start_from: int = 0
+    restore_best: bool = True
+    augment: str | None = None
+    augment_mode: str = "online"
+    augment_factor: int = 2
+    allow_flips: bool = False
 
     def __post_init__(self):
         put = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
@@ -101,6 +123,18 @@ class TrainConfig:
             raise TypeError(f"course_compat must be True or False, got {self.course_compat!r}")
         put("record_every", check_int(self.record_every, "record_every", low=1))
         check_choice(self.dtype, "dtype", ("float64", "float32"))
+        if self.early_stopping is not None:
+            EarlyStopping(**self.early_stopping_options())  # validates patience, monitor...
+        if self.augment is not None:
+            from .augment import parse_augment  # scipy.ndimage only when augmenting
+            parse_augment(self.augment)
+        check_choice(self.augment_mode, "augment_mode", ("online", "offline"))
+        put("augment_factor", check_int(self.augment_factor, "augment_factor", low=2))
+
+    def early_stopping_options(self) -> dict:
+        return {"monitor": self.monitor, "patience": self.early_stopping,
+                "min_delta": self.min_delta, "start_from": self.start_from,
+                "restore_best": self.restore_best}
 
     @property
     def hidden_activations(self) -> tuple[str, ...]:
@@ -149,6 +183,7 @@ class History:
     weight_norms: list = field(default_factory=list)
     stopped_at: int = 0
     stop_reason: str = "completed"
+    best_step: int | None = None
 
     def costs_every(self, every: int) -> dict[int, float]:
         """``{step: cost}`` for steps ``0, every, 2*every, ...`` that ran."""
@@ -188,7 +223,7 @@ def _nonfinite_where(weights, biases, cache=()) -> str | None:
 
 
 def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
-          callback=None) -> TrainResult:
+          callback=None, image_shape=None, symmetries=(), dataset_name=None) -> TrainResult:
     """Train a network by gradient descent.
 
     Parameters
@@ -196,8 +231,12 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     X : array ``(m, n_features)``; y : array ``(m,)`` of labels ``0..K-1``
     config : TrainConfig, default ``TrainConfig()``
     X_dev, y_dev : optional dev set, evaluated every ``record_every`` steps
+        (required by early stopping on a dev metric); never augmented.
     callback : callable ``(step, history) -> bool | None``, optional
         Called after every evaluation; returning True stops training.
+    image_shape, symmetries, dataset_name : what augmentation may use: the
+        ``(height, width)`` of image rows, the label-preserving symmetries of a
+        2-D point set, and the data set's name for messages (see ``Dataset``).
 
     Returns
     -------
@@ -225,12 +264,17 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     if X_dev is not None:
         X_dev = check_X(X_dev, "X_dev", n_features=X.shape[1]).astype(dtype, copy=False)
         y_dev = check_labels(y_dev, "y_dev", n_samples=len(X_dev))
+    stopper = None
+    if config.early_stopping is not None:
+        stopper = EarlyStopping(**config.early_stopping_options())
+        if config.monitor.startswith("dev_") and X_dev is None:
+            raise InputError(f"early stopping on {config.monitor} needs a dev set (X_dev, y_dev)")
     output_name, n_classes = _resolve_output(config, y, y_dev)
     output = get_output(output_name)
     acts = [get_activation(h) for h in config.hidden_activations]
     sizes = (X.shape[1], *config.layers, output.n_units(n_classes))
 
-    init_rng, mask_rng, shuffle_rng = np.random.default_rng(config.seed).spawn(3)
+    init_rng, mask_rng, shuffle_rng, augment_rng = np.random.default_rng(config.seed).spawn(4)
     source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
     init = config.init if config.init != "random" else get_initializer("random").__class__(config.init_scale)
     weights, biases = initialize(sizes, init, source)
@@ -243,15 +287,29 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     lr = config.learning_rate
     widths = config.layers
 
-    m = len(X)
+    augmenter = None
+    X_fit, y_fit = X, y
+    if config.augment is not None:
+        from .augment import make_augmenter
+        augmenter = make_augmenter(config.augment, mode=config.augment_mode, factor=config.augment_factor,
+                                   image_shape=image_shape, symmetries=symmetries,
+                                   dataset_name=dataset_name, allow_flips=config.allow_flips)
+        if config.augment_mode == "offline":
+            X_fit, y_fit = augmenter.expand(X, y, augment_rng)
+            X_fit = X_fit.astype(dtype, copy=False)
+            augmenter = None
+    m = len(X_fit)
     if config.batch_size is None:
         n_batches, n_epochs = 1, config.iterations
     else:
         n_batches, n_epochs = math.ceil(m / min(config.batch_size, m)), config.epochs
     n_steps = n_batches * n_epochs
     history = History(costs=np.empty(n_steps))
+    best = None
 
-    def evaluate(step: int) -> bool:
+    def evaluate(step: int) -> str | None:
+        """Record the metrics of ``step``; return why training must stop, if it must."""
+        nonlocal best
         history.eval_steps.append(step)
         logits = forward(weights, biases, X, acts)[0]
         history.train_cost.append(cost(logits, y, output, weights, regs))
@@ -261,7 +319,16 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
             history.dev_cost.append(output.loss(dev_logits, y_dev))
             history.dev_accuracy.append(float(np.mean(output.predict(dev_logits) == y_dev)))
         history.weight_norms.append([float(np.linalg.norm(W)) for W in weights])
-        return bool(callback(step, history)) if callback is not None else False
+        if stopper is not None:
+            stop = stopper.update(step, getattr(history, config.monitor)[-1])
+            if stopper.improved:
+                best = ([W.copy() for W in weights], [b.copy() for b in biases])
+                history.best_step = step
+            if stop:
+                return "early stopping: " + stopper.reason()
+        if callback is not None and callback(step, history):
+            return "callback"
+        return None
 
     def fail(step: int, what: str):
         history.stopped_at, history.stop_reason = step, "non-finite"
@@ -275,16 +342,18 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     step = 0
     # Overflow is detected and reported (fail), not left to NumPy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        stop = evaluate(0)
+        reason = evaluate(0)
         try:
-            for _ in range(n_epochs if not stop else 0):
+            for _ in range(n_epochs if reason is None else 0):
                 order = shuffle_rng.permutation(m) if n_batches > 1 else None
                 for k in range(n_batches):
                     if order is None:
-                        Xb, yb = X, y
+                        Xb, yb = X_fit, y_fit
                     else:
                         idx = order[k * config.batch_size:(k + 1) * config.batch_size]
-                        Xb, yb = X[idx], y[idx]
+                        Xb, yb = X_fit[idx], y_fit[idx]
+                    if augmenter is not None:
+                        Xb, yb = augmenter.transform(Xb, yb, augment_rng)
                     masks = sampler(len(Xb), widths) if sampler is not None else None
                     logits, cache = forward(weights, biases, Xb, acts, masks, keep)
                     c = cost(logits, yb, output, weights, regs)
@@ -300,15 +369,18 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
                         where = _nonfinite_where(weights, biases)
                         if where is not None:
                             fail(step, where)
-                        if evaluate(step):
-                            stop = True
+                        reason = evaluate(step)
+                        if reason is not None:
                             break
-                if stop:
+                if reason is not None:
                     break
         except KeyboardInterrupt:
-            history.stop_reason = "interrupted"
+            reason = "interrupted"
     history.stopped_at = step
-    if stop:
-        history.stop_reason = "callback"
+    history.stop_reason = reason or "completed"
+    if best is not None and config.restore_best:
+        for l in range(len(weights)):  # in place: the network holds these arrays
+            weights[l][...] = best[0][l]
+            biases[l][...] = best[1][l]
     history.costs = history.costs[:step]
     return TrainResult(network, history, config, time.perf_counter() - start)

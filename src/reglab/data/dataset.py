@@ -11,7 +11,8 @@ from .._validation import InputError, check_X, check_labels, describe
 #: Symmetries of 2-D point sets an augmenter may use; each must preserve labels.
 #: ``reflect_x``: (x, y) -> (-x, y); ``reflect_y``: (x, y) -> (x, -y);
 #: ``rotate``: rotation about the origin by any angle; ``rotate180``: (x, y) -> (-x, -y).
-SYMMETRIES = ("reflect_x", "reflect_y", "rotate", "rotate180")
+#: For images: ``hflip`` / ``vflip``, mirror images that keep the label (never for digits).
+SYMMETRIES = ("reflect_x", "reflect_y", "rotate", "rotate180", "hflip", "vflip")
 
 
 @dataclass(frozen=True, eq=False)

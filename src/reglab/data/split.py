@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -195,3 +196,19 @@ def train_dev_test_split(X, y, *, ratios=None, dev=True, seed=0, stratify=True,
     return Dataset(name=name, X_train=X[train], y_train=y[train],
                    X_test=X[test], y_test=y[test],
                    X_dev=X[dev_idx] if has_dev else None, y_dev=y[dev_idx] if has_dev else None)
+
+
+def subsample_train(data: Dataset, n_train: int, *, seed=0) -> Dataset:
+    """``data`` with a stratified random subset of ``n_train`` training examples.
+
+    Dev and test sets are kept whole, so figures stay comparable while the
+    training set shrinks (the small-data regime where networks overfit).
+    """
+    n_train = check_int(n_train, "train_size", low=2)
+    n = len(data.X_train)
+    if n_train >= n:
+        raise InputError(f"train_size must be smaller than the training set ({n}), got {n_train}")
+    frac = n_train / n
+    sub = train_dev_test_split(data.X_train, data.y_train, ratios=(frac, 0.0, 1.0 - frac),
+                               seed=seed, name=data.name)
+    return dataclasses.replace(data, X_train=sub.X_train, y_train=sub.y_train)

@@ -1,0 +1,60 @@
+"""Early stopping and augmentation inside the training loop."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reglab import InputError, TrainConfig, train
+from reglab.compare import with_dev_split
+from reglab.data import load_dataset
+from reglab.early_stopping import replay_history
+
+
+@pytest.fixture(scope="module")
+def field():
+    return with_dev_split(load_dataset("field"), seed=0)
+
+
+@pytest.fixture(scope="module")
+def full_run(field):
+    config = TrainConfig(layers=(40, 20), iterations=6000, record_every=100, seed=1)
+    return config, train(field.X_train, field.y_train, config, X_dev=field.X_dev, y_dev=field.y_dev)
+
+
+@pytest.mark.parametrize("patience, min_delta", [(3, 0.0), (5, 0.0), (5, 0.002)])
+def test_replay_predicts_real_stopping(field, full_run, patience, min_delta):
+    """Replaying the logged history says exactly where training really stops."""
+    config, full = full_run
+    predicted = replay_history(full.history, monitor="dev_cost", patience=patience, min_delta=min_delta)
+    assert predicted.stopped_at is not None and predicted.stopped_at < 6000
+    stopped = train(field.X_train, field.y_train,
+                    dataclasses.replace(config, early_stopping=patience, min_delta=min_delta),
+                    X_dev=field.X_dev, y_dev=field.y_dev)
+    h = stopped.history
+    assert h.stopped_at == predicted.stopped_at
+    assert h.best_step == predicted.best_step
+    assert h.stop_reason.startswith("early stopping: dev_cost did not improve")
+    # the restored network is the best one: its dev cost is the best logged value
+    best = h.eval_steps.index(h.best_step)
+    assert stopped.network.cost(field.X_dev, field.y_dev) == pytest.approx(h.dev_cost[best], rel=1e-12)
+    assert h.dev_cost[best] == pytest.approx(predicted.best_value, rel=1e-12)
+
+
+def test_without_restore_the_last_weights_stay(field, full_run):
+    config, _ = full_run
+    run = train(field.X_train, field.y_train,
+                dataclasses.replace(config, early_stopping=3, restore_best=False),
+                X_dev=field.X_dev, y_dev=field.y_dev)
+    last = run.history.dev_cost[-1]
+    assert run.network.cost(field.X_dev, field.y_dev) == pytest.approx(last, rel=1e-12)
+    assert last > min(run.history.dev_cost)
+
+
+def test_early_stopping_needs_a_dev_set(field):
+    with pytest.raises(InputError, match=r"early stopping on dev_cost needs a dev set"):
+        train(field.X_train, field.y_train, TrainConfig(early_stopping=3, iterations=10))
+    with pytest.raises(InputError, match=r"patience must be an integer >= 1, got 0"):
+        TrainConfig(early_stopping=0)
