@@ -104,3 +104,28 @@ def test_report_renders_offline_in_chromium(browser, report):
     navigation = browser.execute_script(
         "return performance.getEntriesByType('navigation').map(e => e.name)")
     assert navigation == [report.as_uri()]
+
+
+def test_the_compare_report_renders_offline_in_chromium(browser, tmp_path):
+    """The report ``reglab compare`` writes: every figure loads, nothing is fetched."""
+    from click.testing import CliRunner
+
+    from reglab.cli import main
+
+    out = tmp_path / "compare"
+    result = CliRunner().invoke(main, ["compare", "--seeds", "2", "--iterations", "200", "--jobs", "1",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = out / "report.html"
+    browser.get(report.as_uri())
+    WebDriverWait(browser, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert len(images) == 4  # boundaries, cost curves, weight norms, weight histograms
+    assert all(complete and width > 0 for complete, width in images), images
+    assert "l2+dropout" in browser.find_element("tag name", "table").text
+    pixels = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB"), float)
+    assert pixels.std() > 20
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in fetched if u.startswith(("http:", "https:"))], fetched
