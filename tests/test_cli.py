@@ -87,3 +87,22 @@ def test_version_and_help():
     assert result.exit_code == 0
     for verb in ("train", "reproduce", "gradcheck"):
         assert verb in result.output
+
+
+def test_replay_reads_a_logged_history_and_agrees_with_real_stopping(tmp_path):
+    common = ["train", "--dataset", "field", "--dev", "--layers", "40,20", "--iterations", "2000",
+              "--print-every", "100"]
+    full, stopped = tmp_path / "full.json", tmp_path / "stopped.json"
+    assert run(*common, "--json", full).exit_code == 0
+    result = run("replay", full, "--patience", "3,5", "--min-delta", "0")
+    assert result.exit_code == 0, result.output
+    line = next(l for l in result.output.splitlines() if l.strip().startswith("│        3"))
+    replayed_stop = int(line.split("│")[3])
+    assert run(*common, "--early-stopping", 3, "--json", stopped).exit_code == 0
+    payload = json.loads(stopped.read_text())
+    assert payload["steps"] == replayed_stop
+    assert payload["stop_reason"].startswith("early stopping: dev_cost did not improve")
+    no_dev = tmp_path / "nodev.json"
+    assert run("train", "--dataset", "field", "--iterations", "200", "--json", no_dev).exit_code == 0
+    result = run("replay", no_dev)
+    assert result.exit_code == 2 and "needs a run trained with a dev set" in result.output

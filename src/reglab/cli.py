@@ -7,17 +7,21 @@ gives ``error: ...`` and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 from rich.table import Table
 
 from . import course
-from .cli_common import (EXIT_FAILED, CommandError, console, data_options, guarded, load_data, make_config,
+from .cli_common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
 from .cli_compare import compare
 from .cli_gradcheck import gradcheck
 from .cli_sweep import sweep
 from .compare import with_dev_split
+from .early_stopping import replay_grid
 from .io import reglab_version, save_network
 from .training import train as train_network
 
@@ -83,7 +87,13 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                               "costs": {str(t): c for t, c in history.costs_every(print_every).items()},
                               **summary, "seconds": result.seconds,
                               "steps": history.stopped_at, "stop_reason": history.stop_reason,
-                              "best_step": history.best_step})
+                              "best_step": history.best_step,
+                              "history": {"eval_steps": history.eval_steps,
+                                          "train_cost": history.train_cost,
+                                          "train_accuracy": history.train_accuracy,
+                                          "dev_cost": history.dev_cost,
+                                          "dev_accuracy": history.dev_accuracy,
+                                          "weight_norms": history.weight_norms}})
     if save:
         path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
         console.print(f"Saved the network to {path}")
@@ -113,6 +123,52 @@ def reproduce(data_file, json_out):
                               "passed": len(checks) - failed, "failed": failed})
     if failed:
         raise SystemExit(EXIT_FAILED)
+
+
+@main.command()
+@click.argument("results", type=click.Path(exists=True, dir_okay=False))
+@click.option("--patience", type=INT_LIST, default="3,5,10,20", show_default=True,
+              help="Patience values to replay, comma-separated.")
+@click.option("--min-delta", type=FLOAT_LIST, default="0", show_default=True,
+              help="min_delta values to replay, comma-separated.")
+@click.option("--monitor", type=click.Choice(["dev_cost", "dev_accuracy"]), default="dev_cost",
+              show_default=True)
+@click.option("--start-from", type=int, default=0, show_default=True)
+@click.option("--run", "run_index", type=int, default=0, show_default=True,
+              help="Which run of a compare/sweep results.json (0-based).")
+@guarded
+def replay(results, patience, min_delta, monitor, start_from, run_index):
+    """Where early stopping would have stopped, from a logged history, without retraining.
+
+    RESULTS is the --json file of `reglab train` (trained with a dev set) or the
+    results.json of `reglab compare` / `reglab sweep` (pick the run with --run).
+    """
+    payload = json.loads(Path(results).read_text())
+    if "history" in payload:
+        history, what = payload["history"], "the run"
+    elif payload.get("runs"):
+        if not 0 <= run_index < len(payload["runs"]):
+            raise CommandError(f"--run must be in [0, {len(payload['runs']) - 1}], got {run_index}")
+        run = payload["runs"][run_index]
+        history, what = run["history"], f"run {run_index} ({run['group']}, seed {run['seed']})"
+    else:
+        raise CommandError(f"{results} holds no training history (expected the --json of reglab "
+                           f"train or a results.json of reglab compare/sweep)")
+    if not history.get(monitor):
+        raise CommandError(f"{what} has no {monitor} values: replaying {monitor} needs a run "
+                           f"trained with a dev set (--dev)")
+    rows = replay_grid(history["eval_steps"], history[monitor], monitor=monitor,
+                       patiences=patience, min_deltas=min_delta, start_from=start_from)
+    last = history["eval_steps"][-1]
+    table = Table(title=f"Early stopping replayed on {what}: {monitor}, {len(history['eval_steps'])} "
+                        f"evaluations up to step {last}")
+    for col in ("patience", "min_delta", "stops at", "best step", f"best {monitor}"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(str(r.patience), f"{r.min_delta:g}",
+                      "not stopped" if r.stopped_at is None else str(r.stopped_at),
+                      str(r.best_step), f"{r.best_value:.6g}")
+    console.print(table)
 
 
 main.add_command(compare)
