@@ -455,3 +455,51 @@ def heatmap(param_x, xs, param_y, ys, dev_accuracy, gap, path, *, title=None) ->
         ax.grid(False)
     default = f"{param_x} × {param_y}: dev accuracy and overfitting (best outlined)"
     return _save(fig, path, default if title is None else title)
+
+
+@_plotting
+def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=None) -> Path:
+    """Train and dev error against the number of training examples.
+
+    Parameters
+    ----------
+    sizes : increasing numbers of training examples, shape ``(n_sizes,)``.
+    train_error, dev_error : arrays ``(n_sizes, n_seeds)`` (or ``(n_sizes,)`` for one
+        seed) of error fractions; lines are means over seeds, bands min to max.
+    path, title : see the module docstring; default title
+        ``"Learning curve: error against training-set size"``.
+    baseline : float in [0, 1] or None, human-level / Bayes error, drawn as a
+        dashed horizontal line.
+    """
+    from matplotlib.ticker import PercentFormatter
+    x = np.asarray(sizes, dtype=float)
+    if x.ndim != 1 or not x.size or not np.isfinite(x).all() or (x <= 0).any() or (np.diff(x) <= 0).any():
+        raise InputError(f"sizes must be a non-empty increasing 1-D array of positive numbers, "
+                         f"got {describe(sizes)}")
+    errors = {}
+    for name, a in (("train", train_error), ("dev", dev_error)):
+        a = np.asarray(a, dtype=float)
+        errors[name] = a = a[:, None] if a.ndim == 1 else a
+        if a.ndim != 2 or len(a) != len(x) or not a.size or not np.isfinite(a).all():
+            raise InputError(f"{name}_error must be a finite array (n_sizes={len(x)}, n_seeds), "
+                             f"got {describe(a)}")
+    if baseline is not None:
+        baseline = check_float(baseline, "baseline", low=0, high=1)
+    fig, axes = _figure(1, 1, (6.8, 4.4))
+    ax = axes[0, 0]
+    for (name, a), color, marker in zip(errors.items(), ("#0072B2", "#D55E00"), ("o", "s")):
+        _band(ax, x, a.T, color, f"{name} error", marker=marker)
+    if baseline is not None:
+        ax.axhline(baseline, color="#444444", lw=1.2, ls="--", label="baseline (human / Bayes)")
+    top = max(max(float(a.max()) for a in errors.values()), baseline or 0.0, 0.01)
+    # a little room below 0, so that a zero training error or baseline stays visible
+    ax.set(xlabel="training examples", ylabel="error", ylim=(-0.03 * top, 1.1 * top))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if top > 0.05 else 1))
+    if x[-1] / x[0] >= 10:  # sizes usually grow geometrically: spread them out
+        from matplotlib.ticker import NullLocator
+        ax.set_xscale("log")
+        if len(x) <= 12:
+            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.xaxis.set_minor_locator(NullLocator())
+    ax.legend(title=_band_note([errors["dev"].shape[1]]))
+    return _save(fig, path, "Learning curve: error against training-set size" if title is None else title)

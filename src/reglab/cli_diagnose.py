@@ -1,0 +1,174 @@
+"""``reglab diagnose``: bias, variance and dev/test mismatch, from numbers or from training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+from rich.table import Table
+
+from ._validation import check_float
+from .cli_common import (CommandError, console, data_options, guarded, load_data, make_config,
+                         model_options, regularization_options, write_json)
+from .diagnose import diagnose as diagnose_errors
+
+NUMBER_OPTIONS = ("train_error", "dev_error", "test_error")
+
+
+class SizeList(click.ParamType):
+    """``0.1,0.5,1.0`` (fractions) or ``20,50,100`` (counts): integers stay integers."""
+
+    name = "sizes"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        out = []
+        for token in (t.strip() for t in str(value).split(",") if t.strip()):
+            try:
+                out.append(int(token))
+            except ValueError:
+                try:
+                    out.append(float(token))
+                except ValueError:
+                    self.fail(f"expected comma-separated fractions (0.1,0.5,1.0) or counts "
+                              f"(20,50,100), got {value!r}", param, ctx)
+        return tuple(out)
+
+
+def _print_diagnosis(d) -> None:
+    console.print(d.format(), markup=False, end="")
+    console.print()
+    console.print(d.explanation(), markup=False, soft_wrap=True)
+
+
+@click.command("diagnose")
+@click.option("--train-error", type=float, default=None,
+              help="Measured training error, a fraction (0.01 is 1%); with --dev-error, diagnose "
+                   "these numbers instead of training.")
+@click.option("--dev-error", type=float, default=None, help="Measured dev error, a fraction.")
+@click.option("--test-error", type=float, default=None,
+              help="Measured test error, a fraction (checks dev/test mismatch).")
+@click.option("--baseline", type=float, default=0.0, show_default=True,
+              help="Human-level / Bayes error, a fraction.")
+@click.option("--threshold", type=float, default=0.02, show_default=True,
+              help="A gap (avoidable bias, variance, mismatch) above this fraction counts as high.")
+@data_options(default="breast_cancer")
+@model_options()
+@regularization_options
+@click.option("--seeds", type=int, default=3, show_default=True,
+              help="Training runs (seeds --seed, --seed + 1, ...); errors are averaged over them.")
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--learning-curve", "with_curve", is_flag=True,
+              help="Also train on growing subsets of the training set and draw learning_curve.png.")
+@click.option("--sizes", type=SizeList(), default="0.1,0.2,0.4,0.7,1.0", show_default=True,
+              help="Training-set sizes of the learning curve: fractions (1.0 is all) or counts.")
+@click.option("--out", type=click.Path(file_okay=False), default="reglab-diagnose", show_default=True,
+              help="Folder of learning_curve.png.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
+              help="Write the diagnosis and the measured errors to this JSON file.")
+@guarded
+def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file, dataset, label,
+             n_samples, noise, data_seed, with_dev, seeds, jobs, with_curve, sizes, out, json_out,
+             train_size=None, **model):
+    """Diagnose high bias, high variance or a dev/test mismatch, and say what to try.
+
+    Either give measured errors (--train-error 0.01 --dev-error 0.11), or let it
+    train the network described by the options (on breast_cancer by default, a
+    dev set always held out) over several seeds and diagnose the mean errors.
+    """
+    baseline = check_float(baseline, "--baseline", low=0, high=1)
+    threshold = check_float(threshold, "--threshold", low=0, high=1)
+    ctx = click.get_current_context()
+    given = [name for name in NUMBER_OPTIONS if ctx.params[name] is not None]
+    if given:
+        training = [p.opts[0] for p in ctx.command.params
+                    if p.name not in (*NUMBER_OPTIONS, "baseline", "threshold", "json_out")
+                    and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE]
+        if training:
+            raise CommandError(f"give measured errors (--train-error, --dev-error) or training options, "
+                               f"not both; got {', '.join(training)} with --{given[0].replace('_', '-')}")
+        if train_error is None or dev_error is None:
+            raise CommandError("diagnosing numbers needs both --train-error and --dev-error")
+        for name in given:  # name the options in the messages, not the Python arguments
+            check_float(ctx.params[name], f"--{name.replace('_', '-')}", low=0, high=1)
+        d = diagnose_errors(train_error, dev_error, test_error, baseline=baseline, threshold=threshold)
+        _print_diagnosis(d)
+        if json_out:
+            write_json(json_out, {"diagnosis": d.to_dict()})
+        return
+    _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                        seeds, jobs, with_curve, sizes, out, json_out, baseline, threshold, model)
+
+
+def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                        n_seeds, jobs, with_curve, sizes, out, json_out, baseline, threshold, model):
+    from .compare import with_dev_split
+    from .learning_curves import check_train_sizes, learning_curve
+    from .runner import RunSpec, default_jobs, run_all
+    from .stats import mean_ci
+
+    if not with_dev and ctx.get_parameter_source("with_dev") == ParameterSource.COMMANDLINE:
+        raise CommandError("diagnose needs a dev set to measure variance; drop --no-dev")
+    if n_seeds < 1:
+        raise CommandError(f"--seeds must be >= 1, got {n_seeds}")
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise CommandError(f"--jobs must be >= 1, got {jobs}")
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, True, default="breast_cancer")
+    data = with_dev_split(data, seed=data_seed)
+    if train_size is not None:  # after carving the dev set, which stays whole
+        from .data import subsample_train
+        data = subsample_train(data, train_size, seed=data_seed)
+    if with_curve:
+        check_train_sizes(list(sizes), len(data.y_train))
+    first = model.pop("seed")
+    seeds = list(range(first, first + n_seeds))
+    steps = model["iterations"] if model["epochs"] is None else model["epochs"]
+    config = make_config(**model, record_every=max(1, steps))
+    console.print(f"[bold]{data.summary()}[/]")
+    with console.status(f"training {n_seeds} run(s)"):
+        records = run_all([RunSpec("diagnose", {}, s) for s in seeds], data, config, jobs=jobs)
+    ok = [r for r in records if r.error is None]
+    for r in records:
+        if r.error:
+            console.print(f"[red]seed {r.seed} failed: {r.error}[/]", markup=True)
+    if not ok:
+        raise CommandError(f"every run failed; the first: {records[0].error}")
+    ok.sort(key=lambda r: r.seed)
+    measured = {}
+    for split in ("train", "dev", "test"):
+        errors = [1.0 - getattr(r, f"{split}_accuracy") for r in ok]
+        measured[f"{split}_error"] = {**mean_ci(errors).to_dict(), "per_seed": errors}
+    console.print(f"Measured errors over {len(ok)} seed(s), mean ± 95% interval:")
+    table = Table()
+    for col in ("split", "error %", "per seed %"):
+        table.add_column(col, justify="left" if col == "split" else "right")
+    for split in ("train", "dev", "test"):
+        m = measured[f"{split}_error"]
+        table.add_row(split, mean_ci(m["per_seed"]).format(100, 2),
+                      " ".join(f"{e * 100:.2f}" for e in m["per_seed"]))
+    console.print(table)
+    d = diagnose_errors(*(measured[f"{s}_error"]["mean"] for s in ("train", "dev", "test")),
+                        baseline=baseline, threshold=threshold)
+    _print_diagnosis(d)
+    payload = {"dataset": data.summary(), "config": config.to_dict(), "seeds": [r.seed for r in ok],
+               "measured": measured, "diagnosis": d.to_dict()}
+    if with_curve:
+        from . import plots
+        with console.status("learning curve"):
+            lc = learning_curve(data, config, list(sizes), seeds, jobs=jobs)
+            path = plots.learning_curve(lc.sizes, lc.train_error, lc.dev_error,
+                                        Path(out) / "learning_curve.png", baseline=baseline)
+        console.print("Learning curve, mean error over seeds:")
+        curve = Table()
+        for col in ("training examples", "train %", "dev %"):
+            curve.add_column(col, justify="right")
+        for n, tr, dv in zip(lc.sizes, lc.train_error.mean(axis=1), lc.dev_error.mean(axis=1)):
+            curve.add_row(str(n), f"{tr * 100:.2f}", f"{dv * 100:.2f}")
+        console.print(curve)
+        console.print(f"Wrote {path}")
+        payload["learning_curve"] = lc.to_dict()
+    if json_out:
+        write_json(json_out, payload)
