@@ -1,7 +1,9 @@
 """The ``reglab`` command-line program.
 
-Verbs: ``train`` (one network on one data set), ``reproduce`` (every published
-course figure, PASS/FAIL), ``gradcheck`` (where backprop is wrong). Bad input
+Verbs: ``train`` (one network on one data set), ``compare`` (regularizations over
+seeds, with a report), ``sweep`` (one or two hyper-parameters), ``diagnose``
+(bias/variance), ``replay`` (early stopping on a logged history), ``reproduce``
+(every published course figure, PASS/FAIL), ``gradcheck`` (where backprop is wrong). Bad input
 gives ``error: ...`` and exit code 2, never a traceback.
 """
 
@@ -18,6 +20,7 @@ from .cli_common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, consol
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
 from .cli_compare import compare
+from .cli_diagnose import diagnose
 from .cli_gradcheck import gradcheck
 from .cli_sweep import sweep
 from .compare import with_dev_split
@@ -172,5 +175,6 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
 
 
 main.add_command(compare)
+main.add_command(diagnose)
 main.add_command(gradcheck)
 main.add_command(sweep)

@@ -216,7 +216,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     write_csv(out / "results.csv", everything)
     with console.status("drawing figures and the report"):
         figures = make_figures(out, data, all_settings, everything)
-        report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds)
+        report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
 
@@ -233,7 +233,29 @@ def _course_checks(course_records, data):
     return checks
 
 
-def _write_report(out, data, base, columns, body, figures, tuned, checks, seeds) -> Path:
+def diagnosis_section(rows):
+    """Bias/variance verdict per setting from its mean errors (baseline 0)."""
+    from .diagnose import diagnose
+    from .report import Section, Table
+
+    lines = []
+    for r in rows:
+        if r.dev is None:
+            continue
+        d = diagnose(1 - r.train.mean, 1 - r.dev.mean, 1 - r.test.mean)
+        lines.append([r.setting, f"{d.train_error:.1%}", f"{d.dev_error:.1%}", f"{d.test_error:.1%}",
+                      d.verdict, "; ".join(d.remedies[:2]) if d.cases != ("fine",) else ""])
+    if not lines:
+        return None
+    return Section("Bias and variance", text=(
+        "Each setting's mean errors read as the lecture does: train error against a baseline "
+        "(human or Bayes error, taken as 0 here) is the avoidable bias; dev minus train error is "
+        "the variance; test minus dev error flags a dev/test mismatch. A gap above 2 points counts "
+        "as high. `reglab diagnose` gives the same reading for any numbers or network."),
+        table=Table(["setting", "train error", "dev error", "test error", "verdict", "remedies"], lines))
+
+
+def _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows) -> Path:
     from .report import Section, Table, write_report
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
@@ -255,6 +277,9 @@ def _write_report(out, data, base, columns, body, figures, tuned, checks, seeds)
             ["run", "figure", "published", "reglab", "check"],
             [[c.run, c.quantity, f"{c.published:.4g}", f"{c.computed:.4g}",
               "PASS" if c.passed else "FAIL"] for c in checks])))
+    diagnosis = diagnosis_section(rows)
+    if diagnosis is not None:
+        sections.append(diagnosis)
     sections.append(Section("Figures", images=figures))
     return write_report(out / "report.html", title=f"reglab compare: {data.name}", intro=intro,
                         sections=sections)
