@@ -231,6 +231,8 @@ def test_cli_learning_curve(tmp_path):
                  "--out", tmp_path / "figs", "--json", out)
     assert result.exit_code == 0, result.output
     assert_png(tmp_path / "figs" / "learning_curve.png")
+    report = (tmp_path / "figs" / "report.html").read_text()
+    assert "Learning curve" in report and report.count('src="data:image/png;base64,') == 1
     curve = json.loads(out.read_text())["learning_curve"]
     assert curve["sizes"] == [20, 80, 341] and curve["seeds"] == [0, 1]
     assert np.array(curve["dev_error"]).shape == (3, 2)

@@ -58,3 +58,11 @@ def test_early_stopping_needs_a_dev_set(field):
         train(field.X_train, field.y_train, TrainConfig(early_stopping=3, iterations=10))
     with pytest.raises(InputError, match=r"patience must be an integer >= 1, got 0"):
         TrainConfig(early_stopping=0)
+
+
+def test_evaluation_every_epoch(field):
+    config = TrainConfig(layers=(8,), epochs=6, batch_size=32, record_per_epoch=True,
+                         early_stopping=50)
+    h = train(field.X_train, field.y_train, config, X_dev=field.X_dev, y_dev=field.y_dev).history
+    n_batches = int(np.ceil(len(field.X_train) / 32))
+    assert h.eval_steps == [k * n_batches for k in range(7)]

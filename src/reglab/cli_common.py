@@ -195,6 +195,8 @@ def early_stopping_options(fn):
         click.option("--monitor", type=click.Choice(["dev_cost", "dev_accuracy"]), default="dev_cost",
                      show_default=True, help="What early stopping watches (cost: lower is better; "
                                              "accuracy: higher is better)."),
+        click.option("--eval-every-epoch", "record_per_epoch", is_flag=True,
+                     help="Evaluate (and consider stopping) at the end of every epoch."),
     ])
 
 

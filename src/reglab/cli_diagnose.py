@@ -168,7 +168,27 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
         for n, tr, dv in zip(lc.sizes, lc.train_error.mean(axis=1), lc.dev_error.mean(axis=1)):
             curve.add_row(str(n), f"{tr * 100:.2f}", f"{dv * 100:.2f}")
         console.print(curve)
-        console.print(f"Wrote {path}")
+        report = _write_report(Path(out), data, config, d, measured, lc, path)
+        console.print(f"Wrote {path} and {report}")
         payload["learning_curve"] = lc.to_dict()
     if json_out:
         write_json(json_out, payload)
+
+
+def _write_report(out: Path, data, config, d, measured, lc, curve_png) -> Path:
+    """A single-file report: the measured errors, the verdict, the learning curve."""
+    from .report import Section, Table as ReportTable, write_report
+
+    rows = [[split, f"{measured[f'{split}_error']['mean']:.2%}"] for split in ("train", "dev", "test")]
+    curve = [[str(n), f"{tr:.2%}", f"{dv:.2%}"]
+             for n, tr, dv in zip(lc.sizes, lc.train_error.mean(axis=1), lc.dev_error.mean(axis=1))]
+    return write_report(out / "report.html", title=f"reglab diagnose: {data.name}",
+                        intro=f"Data: {data.summary()}. Network: hidden layers {list(config.layers)} "
+                              f"({config.hidden}), {config.iterations} iterations.",
+                        sections=[Section(f"Diagnosis: {d.verdict}", text=d.explanation()
+                                          + "\n\nRemedies: " + "; ".join(d.remedies) + ".",
+                                          table=ReportTable(["split", "mean error"], rows)),
+                                  Section("Learning curve", table=ReportTable(
+                                      ["training examples", "train error", "dev error"], curve),
+                                      images=[("Train and dev error as the training set grows: "
+                                               "mean over seeds, band from min to max.", curve_png)])])

@@ -51,6 +51,7 @@ class TrainConfig:
         masks from ``RandomState(1)`` re-seeded every forward pass. ``seed`` then
         only drives mini-batch shuffling.
     record_every : int, steps between evaluations (norms, accuracies, early stopping).
+    record_per_epoch : bool, evaluate at the end of every epoch instead.
     dtype : ``"float64"`` (default, exact) or ``"float32"``.
     early_stopping : int or None
         Patience: stop after this many evaluations without improvement of
@@ -81,6 +82,7 @@ class TrainConfig:
     seed: int = 0
     course_compat: bool = False
     record_every: int = 100
+    record_per_epoch: bool = False
     dtype: str = "float64"
     early_stopping: int | None = None
     min_delta: float = 0.0
@@ -122,6 +124,8 @@ class TrainConfig:
         if not isinstance(self.course_compat, bool):
             raise TypeError(f"course_compat must be True or False, got {self.course_compat!r}")
         put("record_every", check_int(self.record_every, "record_every", low=1))
+        if not isinstance(self.record_per_epoch, bool):
+            raise TypeError(f"record_per_epoch must be True or False, got {self.record_per_epoch!r}")
         check_choice(self.dtype, "dtype", ("float64", "float32"))
         if self.early_stopping is not None:
             EarlyStopping(**self.early_stopping_options())  # validates patience, monitor...
@@ -304,6 +308,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     else:
         n_batches, n_epochs = math.ceil(m / min(config.batch_size, m)), config.epochs
     n_steps = n_batches * n_epochs
+    record_every = n_batches if config.record_per_epoch else config.record_every
     history = History(costs=np.empty(n_steps))
     best = None
 
@@ -365,7 +370,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
                         weights[l] -= lr * dW[l]
                         biases[l] -= lr * db[l]
                     step += 1
-                    if step % config.record_every == 0 or step == n_steps:
+                    if step % record_every == 0 or step == n_steps:
                         where = _nonfinite_where(weights, biases)
                         if where is not None:
                             fail(step, where)
