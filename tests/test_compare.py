@@ -122,3 +122,12 @@ def test_compare_bad_input(args, message, tmp_path):
     result = CliRunner().invoke(main, ["compare", "--out", str(tmp_path), *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_compare_reports_when_every_run_diverges(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--seeds", "1", "--iterations", "50", "--jobs", "1",
+                                       "--init", "random", "--learning-rate", "1e300",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "no run finished; the first error: training diverged at step" in result.output
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 7  # failures are logged too

@@ -31,7 +31,7 @@ def progress_bar(total: int, what: str):
     return progress, lambda record: progress.advance(task)
 
 
-def summary_table(rows, title: str) -> tuple[list[str], list[list[str]]]:
+def summary_table(rows) -> tuple[list[str], list[list[str]]]:
     """Columns and formatted rows shared by the terminal table and the report."""
     has_dev = any(r.dev is not None for r in rows)
     columns = ["setting", "regularization", "train %"] + (["dev %"] if has_dev else []) + [
@@ -193,7 +193,11 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     interrupted = len(records) + len(course_records) < total
     all_settings = (course_settings if course_mode else []) + settings
     rows = summarize(course_records + records, all_settings)
-    columns, body = summary_table(rows, "")
+    everything = course_records + records
+    if not any(r.error is None for r in everything):
+        first = next((r.error for r in everything), "interrupted before any run finished")
+        raise CommandError(f"no run finished; the first error: {first}")
+    columns, body = summary_table(rows)
     print_table(columns, body, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
     if interrupted:
         console.print(f"[yellow]interrupted: {len(records) + len(course_records)} of {total} runs "
@@ -204,7 +208,6 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                     [[c.run, c.quantity, f"{c.published:.4g}", f"{c.computed:.4g}",
                       "PASS" if c.passed else "FAIL"] for c in checks],
                     "The course's table, exactly (course-compatible randomness)")
-    everything = course_records + records
     payload = {"dataset": {"name": data.name, "summary": data.summary(), "description": data.description},
                "config": base.to_dict(), "seeds": seed_list,
                "settings": [dataclasses.asdict(s) for s in all_settings],
