@@ -9,7 +9,11 @@ The public API::
 """
 
 from ._validation import InputError, ReglabError, TrainingError
+from .augment import Augmenter, make_augmenter
 from .data import Dataset, load_dataset, load_file, load_football, train_dev_test_split
+from .diagnose import Diagnosis
+from .early_stopping import EarlyStopping, replay, replay_history
+from .gradcheck import GradCheckReport, check_gradients
 from .initializers import get_initializer
 from .io import load_network, save_network
 from .network import Network
@@ -17,7 +21,9 @@ from .regularizers import L1, L2, get_regularizer
 from .training import History, TrainConfig, TrainResult, train
 
 __all__ = [
-    "Dataset", "History", "InputError", "L1", "L2", "Network", "ReglabError", "TrainConfig",
-    "TrainResult", "TrainingError", "get_initializer", "get_regularizer", "load_dataset",
-    "load_file", "load_football", "load_network", "save_network", "train", "train_dev_test_split",
+    "Augmenter", "Dataset", "Diagnosis", "EarlyStopping", "GradCheckReport", "History",
+    "InputError", "L1", "L2", "Network", "ReglabError", "TrainConfig", "TrainResult",
+    "TrainingError", "check_gradients", "get_initializer", "get_regularizer",
+    "load_dataset", "load_file", "load_football", "load_network", "make_augmenter", "replay",
+    "replay_history", "save_network", "train", "train_dev_test_split",
 ]
