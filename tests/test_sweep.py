@@ -99,3 +99,28 @@ def test_a_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
     keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
     assert len(keys) == 24 and len(set(keys)) == 24
     assert len(json.loads((tmp_path / "results.json").read_text())["runs"]) == 24
+
+
+def test_an_interrupted_run_is_not_logged_as_finished(monkeypatch, tmp_path):
+    """Ctrl-C reaches train() in the workers, which returns a truncated run: it must not count."""
+    import reglab.runner as runner
+    from reglab import TrainConfig
+    from reglab.data import load_dataset
+
+    real_train = runner.train
+    calls = []
+
+    def interrupted_second_time(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:
+            result.history.stop_reason = "interrupted"
+        return result
+
+    monkeypatch.setattr(runner, "train", interrupted_second_time)
+    log = runner.RunLog(tmp_path / "runs.jsonl")
+    specs = [runner.RunSpec("l2", {"l2": v}, 0) for v in (0.0, 0.1, 1.0)]
+    records = runner.run_all(specs, load_dataset("field", n_samples=60), TrainConfig(layers=(4,), iterations=20),
+                             jobs=1, on_done=log.append)
+    assert [r.params["l2"] for r in records] == [0.0]
+    assert [r.params["l2"] for r in log.read()] == [0.0]

@@ -98,6 +98,9 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
                    symmetries=data.symmetries, dataset_name=data.name, **dev)
     net, h = result.network, result.history
+    if h.stop_reason == "interrupted":
+        # train() returns what it has on Ctrl-C; a truncated run must not be logged as done
+        raise KeyboardInterrupt
     weights = np.concatenate([W.ravel() for W in net.weights])
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
