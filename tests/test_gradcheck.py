@@ -77,7 +77,9 @@ def test_course_nd_planted_bug_names_exactly_W2_and_b1(reference):
     # dW2 doubled: |2g - g| / (|2g| + |g|) = 1/3; db1 four times: 3/5.
     assert report.per_parameter["W2"].difference == pytest.approx(1 / 3, rel=1e-6)
     assert report.per_parameter["b1"].difference == pytest.approx(3 / 5, rel=1e-6)
-    assert report.per_layer[3][1] == "pass"
+    # No bug in layer 3; its combined difference passes but b3 warns (round-off), so the layer warns.
+    assert report.per_parameter["b3"].status == "warn" and report.per_layer[3][0] < 1e-7
+    assert [report.per_layer[l][1] for l in (1, 2, 3)] == ["fail", "fail", "warn"]
     assert "W2" in str(report) and "failing tensors: b1, W2" in str(report)
 
 
@@ -171,7 +173,28 @@ def test_vanishing_gradients_warn_instead_of_failing():
     report = check_gradients(net, X, y)
     assert report.per_parameter["b1"].difference > 1e-5
     assert report.per_parameter["b1"].status == "warn" and report.status == "pass"
+    assert report.per_parameter["W1"].status == "warn"
     assert any("round-off level" in note for note in report.notes)
+    # Layer 1's combined difference is just as meaningless: warn like its tensors, not fail.
+    assert report.per_layer[1][0] > 1e-5 and report.per_layer[1][1] == "warn"
+    assert report.per_layer[2][1] == "pass" and report.per_layer[3][1] == "pass"
+    assert report.to_dict()["per_layer"]["1"]["status"] == "warn"
+
+
+def test_a_layer_is_never_better_than_its_worst_tensor():
+    """db1 off by 1e-4 relative fails on its own; W1's gradient is ten times larger, so the
+    combined layer-1 difference lands in the warn band, but the layer must still fail."""
+    net, X, y = random_network(1, "relu", "sigmoid", seed=4)
+
+    def wrong_db1(*args):
+        dW, db = backward(*args)
+        return dW, [db[0] * (1 + 1e-4), *db[1:]]
+
+    report = check_gradients(net, X * 10, y, gradient_fn=wrong_db1)
+    assert report.failing == ["b1"] and report.per_parameter["W1"].status == "pass"
+    assert 1e-7 < report.per_layer[1][0] < 1e-5  # the bare band would say warn
+    assert report.per_layer[1][1] == "fail" and report.per_layer[2][1] == "pass"
+    assert report.status == "fail"
 
 
 # --- dropout, L1, sampling ------------------------------------------------------------
@@ -238,6 +261,23 @@ def test_l1_kink_is_skipped_and_reported():
     assert check_gradients(net, X, y, l2=1.0, epsilon=eps).skipped == {}
 
 
+def test_a_tensor_with_every_entry_skipped_is_not_a_pass():
+    net, X, y = random_network(2, "tanh", "sigmoid", seed=9)
+    net.weights[1][:] = 0.0  # every W2 entry sits on the L1 kink
+    report = check_gradients(net, X, y, l1=1.0)
+    w2 = report.per_parameter["W2"]
+    assert (w2.checked, w2.skipped, w2.total) == (0, net.weights[1].size, net.weights[1].size)
+    assert w2.status == "skipped" and np.isnan(w2.difference)
+    assert report.per_parameter["b2"].status == "pass" and report.per_layer[2][1] == "pass"
+    assert report.status == "pass" and report.failing == [] and report.checked > 0
+    assert any("W2: every entry was skipped" in note for note in report.notes)
+    d = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert d["per_parameter"]["W2"]["status"] == "skipped" and d["per_parameter"]["W2"]["difference"] is None
+    assert d["skipped"]["W2"] == net.weights[1].size
+    row = next(line for line in str(report).splitlines() if line.startswith("│ W2 "))
+    assert "skipped" in row and "nan" not in row.lower()
+
+
 def test_sampling_checks_k_coordinates_per_tensor_reproducibly():
     net, X, y = random_network(2, "relu", "softmax", seed=10, n_in=9)
     sizes = {k: v.size for k, v in net.params().items()}
@@ -298,6 +338,12 @@ def test_bad_inputs_are_refused():
         check_gradients(net, X[:, :2], y)
     with pytest.raises(InputError, match="gradient_fn returned W1 of shape"):
         check_gradients(net, X, y, gradient_fn=lambda *a: ([g.T for g in backward(*a)[0]], backward(*a)[1]))
+    for bad in (lambda *a: None, lambda *a: backward(*a)[0], lambda *a: np.zeros(2),
+                lambda *a: (backward(*a)[0], np.zeros(2)), lambda *a: (*backward(*a), 0)):
+        with pytest.raises(InputError, match=r"gradient_fn must return a pair \(dW, db\) of lists of arrays"):
+            check_gradients(net, X, y, gradient_fn=bad)
+    with pytest.raises(InputError, match="gradient_fn must return a pair .* its b2 is not a numeric array"):
+        check_gradients(net, X, y, gradient_fn=lambda *a: (backward(*a)[0], [backward(*a)[1][0], "x"]))
     with pytest.raises(TypeError, match="gradient_fn must be callable"):
         check_gradients(net, X, y, gradient_fn="backward")
     with pytest.raises(InputError, match="epsilon"):
@@ -370,6 +416,8 @@ def test_cli_random_network_options(tmp_path):
     (("--course-case", "1d", "--plant-bug", "course"), "--plant-bug course needs"),
     (("--layers", "", "--plant-bug", "course"), "needs W2"),
     (("--examples", 0), "--examples must be an integer >= 1"),
+    (("--seed", -1), "--seed must be an integer >= 0, got -1"),
+    (("--worst", -1), "--worst must be an integer >= 0, got -1"),
     (("--output", "tanh"), "Invalid value for '--output'"),
 ])
 def test_cli_bad_options(args, message):

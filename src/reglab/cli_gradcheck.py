@@ -82,6 +82,9 @@ def gradcheck(layers, hidden, output, classes, features, examples, init, l2, l1,
 
     Exit code 0 on pass or warn, 1 on fail.
     """
+    for option, value in (("--seed", seed), ("--worst", n_worst)):
+        if value < 0:
+            raise CommandError(f"{option} must be an integer >= 0, got {value}")
     ctx = click.get_current_context()
     if course_case is not None:
         given = [name for name in NETWORK_OPTIONS

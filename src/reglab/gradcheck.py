@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import InputError, check_binary_labels, check_float, check_int, check_labels, check_X
+from ._validation import InputError, check_binary_labels, check_float, check_int, check_labels, check_X, describe
 from .dropout import FreshMasks, check_keep_probs
 from .network import Network, backward, cost, forward
 from .regularizers import L1, L2
@@ -46,6 +46,14 @@ def band(difference: float) -> str:
     if difference < PASS_BELOW:
         return "pass"
     return "warn" if difference <= WARN_UP_TO else "fail"
+
+
+STATUS_RANK = {"skipped": 0, "pass": 1, "warn": 2, "fail": 3}
+
+
+def worst_status(statuses) -> str:
+    """The worst of ``statuses`` (``fail`` > ``warn`` > ``pass`` > ``skipped``); ``skipped`` if none."""
+    return max(statuses, key=STATUS_RANK.__getitem__, default="skipped")
 
 
 def relative_difference(g: np.ndarray, n: np.ndarray) -> float:
@@ -76,7 +84,8 @@ class TensorCheck:
     Attributes
     ----------
     name, layer, shape : ``"W2"``, 2, the tensor's shape
-    difference, status : its own relative difference and band
+    difference, status : its own relative difference and band; a tensor with no entry
+        checked (all skipped at the L1 kink) has difference NaN and status ``"skipped"``
     checked, total, skipped : entries checked, entries in the tensor, entries skipped (L1 kink)
     indices : int array, flat indices of the checked entries (sorted)
     analytic, numeric : float arrays, the two gradients at ``indices``
@@ -95,7 +104,8 @@ class TensorCheck:
     numeric: np.ndarray = field(repr=False)
 
     def to_dict(self) -> dict:
-        return {"difference": self.difference, "checked": self.checked, "total": self.total,
+        difference = None if self.status == "skipped" else self.difference  # JSON has no NaN
+        return {"difference": difference, "checked": self.checked, "total": self.total,
                 "skipped": self.skipped, "status": self.status, "layer": self.layer}
 
 
@@ -107,9 +117,11 @@ class GradCheckReport:
     ----------
     difference : float, overall over every checked coordinate
     status : ``"pass"``, ``"warn"`` or ``"fail"``: the band of ``difference``, ``"fail"``
-        whenever a tensor fails
+        whenever a tensor fails (``"skipped"`` only if no coordinate at all was checked)
     per_parameter : dict name -> :class:`TensorCheck`, in network order
-    per_layer : dict layer -> (difference, status) over ``W[l]`` and ``b[l]`` together
+    per_layer : dict layer -> (difference, status) over ``W[l]`` and ``b[l]`` together; the
+        status is the band of that difference (downgraded to ``warn`` at the round-off floor,
+        as for a tensor) but never better than the layer's worst tensor
     worst : list of :class:`WorstEntry`, largest ``|analytic - numeric|`` first
     skipped : dict name -> number of entries not checked because of a kink (L1)
     notes : list of str, what the numbers mean and what was frozen or skipped
@@ -136,10 +148,11 @@ class GradCheckReport:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (no arrays)."""
-        return {"difference": self.difference, "status": self.status, "epsilon": self.epsilon,
+        return {"difference": _json_float(self.difference), "status": self.status, "epsilon": self.epsilon,
                 "checked": self.checked, "total": sum(t.total for t in self.per_parameter.values()),
                 "per_parameter": {k: t.to_dict() for k, t in self.per_parameter.items()},
-                "per_layer": {str(l): {"difference": d, "status": s} for l, (d, s) in self.per_layer.items()},
+                "per_layer": {str(l): {"difference": _json_float(d), "status": s}
+                              for l, (d, s) in self.per_layer.items()},
                 "worst": [w.to_dict() for w in self.worst], "skipped": dict(self.skipped),
                 "failing": self.failing, "notes": list(self.notes)}
 
@@ -150,14 +163,15 @@ class GradCheckReport:
 
         out = io.StringIO()
         console = Console(file=out, width=width, color_system=None, highlight=False)
-        console.print(f"gradient check: difference = {self.difference:.6e}  ->  {self.status.upper()}  "
+        console.print(f"gradient check: difference = {_text_float(self.difference, '.6e')}  ->  "
+                      f"{self.status.upper()}  "
                       f"(epsilon {self.epsilon:g}, {self.checked} coordinates checked)")
         table = Table("tensor", "layer", "checked", "total", "skipped", "difference", "status")
         for t in self.per_parameter.values():
             table.add_row(t.name, str(t.layer), str(t.checked), str(t.total), str(t.skipped),
-                          f"{t.difference:.3e}", t.status)
+                          _text_float(t.difference, ".3e"), t.status)
         for l, (d, s) in self.per_layer.items():
-            table.add_row(f"layer {l}", str(l), "", "", "", f"{d:.3e}", s, style="dim")
+            table.add_row(f"layer {l}", str(l), "", "", "", _text_float(d, ".3e"), s, style="dim")
         console.print(table)
         if self.worst:
             table = Table("tensor", "index", "analytic", "numeric", "relative error",
@@ -174,6 +188,14 @@ class GradCheckReport:
         return self.format()
 
 
+def _json_float(x: float):
+    return None if np.isnan(x) else x
+
+
+def _text_float(x: float, spec: str) -> str:
+    return "-" if np.isnan(x) else format(x, spec)
+
+
 def _entry_errors(g, n):
     num, den = np.abs(g - n), np.abs(g) + np.abs(n)
     return num, np.divide(num, den, out=np.zeros_like(num), where=den > 0)
@@ -187,14 +209,22 @@ def _build_report(tensors, epsilon, n_worst, notes, cost_scale) -> GradCheckRepo
     error is that small (vanishing gradients) is at worst ``warn``, never ``fail``.
     """
     floor = ROUNDOFF * np.finfo(np.float64).eps * cost_scale / epsilon
-    per, worst, skipped, notes, at_floor = {}, [], {}, list(notes), []
-    for name, layer, shape, total, n_skip, idx, g, n in tensors:
+
+    def judge(g, n, name):
+        # The band of the relative difference, but a "fail" made only of round-off is a "warn".
+        if g.size == 0:
+            return float("nan"), "skipped"  # nothing checked: neither pass nor fail
         d = relative_difference(g, n)
-        abs_err, rel = _entry_errors(g, n)
         status = band(d)
-        if status == "fail" and abs_err.max(initial=0.0) <= floor:
+        if status == "fail" and np.abs(g - n).max() <= floor:
             status = "warn"
             at_floor.append(name)
+        return d, status
+
+    per, worst, skipped, notes, at_floor = {}, [], {}, list(notes), []
+    for name, layer, shape, total, n_skip, idx, g, n in tensors:
+        d, status = judge(g, n, name)
+        abs_err, rel = _entry_errors(g, n)
         per[name] = TensorCheck(name, layer, tuple(shape), d, len(idx), int(total), int(n_skip), status,
                                 idx, g, n)
         if n_skip:
@@ -202,27 +232,29 @@ def _build_report(tensors, epsilon, n_worst, notes, cost_scale) -> GradCheckRepo
         for k in np.argsort(-abs_err, kind="stable")[:n_worst]:
             index = tuple(int(i) for i in np.unravel_index(idx[k], shape))
             worst.append((abs_err[k], WorstEntry(name, index, float(g[k]), float(n[k]), float(rel[k]))))
-    g_all = np.concatenate([t.analytic for t in per.values()])
-    n_all = np.concatenate([t.numeric for t in per.values()])
-    difference = relative_difference(g_all, n_all)
     per_layer = {}
     for layer in sorted({t.layer for t in per.values()}):
         ts = [t for t in per.values() if t.layer == layer]
-        d = relative_difference(np.concatenate([t.analytic for t in ts]), np.concatenate([t.numeric for t in ts]))
-        per_layer[layer] = (d, band(d))
-    status = band(difference)
-    if status == "fail" and np.abs(g_all - n_all).max(initial=0.0) <= floor:
-        status = "warn"
-        at_floor.append("overall")
+        d, status = judge(np.concatenate([t.analytic for t in ts]), np.concatenate([t.numeric for t in ts]),
+                          f"layer {layer}")
+        # A layer is never better than its worst tensor: a wrong b must not hide behind a large W.
+        per_layer[layer] = (d, worst_status([status] + [t.status for t in ts]))
+    difference, status = judge(np.concatenate([t.analytic for t in per.values()]),
+                               np.concatenate([t.numeric for t in per.values()]), "overall")
     failing = [t.name for t in per.values() if t.status == "fail"]
     if failing:
         status = "fail"  # a wrong tensor must not hide behind a good overall norm
+    none_checked = [t.name for t in per.values() if t.status == "skipped"]
+    if none_checked:
+        notes.append(f"{', '.join(none_checked)}: every entry was skipped, so nothing was checked "
+                     f"(status 'skipped', no difference).")
     worst.sort(key=lambda pair: -pair[0])
     if at_floor:
         notes.append(f"{', '.join(at_floor)}: every |analytic - numeric| is below {floor:.1e}, the "
                      f"round-off level of J at this epsilon (the gradients are that small), so the "
                      f"relative difference means nothing: warn, not fail; re-run with a larger epsilon.")
-    if status == "warn" or any(t.status == "warn" for t in per.values()):
+    if status == "warn" or any(t.status == "warn" for t in per.values()) or \
+            any(st == "warn" for _, st in per_layer.values()):
         notes.append(NOTE_WARN)
     if status == "fail":
         notes.append(f"fail band (> 1e-5): the backward pass is wrong; failing tensors: "
@@ -234,6 +266,31 @@ def _build_report(tensors, epsilon, n_worst, notes, cost_scale) -> GradCheckRepo
 def _check_common(epsilon, n_worst):
     epsilon = check_float(epsilon, "epsilon", low=0, low_open=True)
     return epsilon, check_int(n_worst, "n_worst", low=0)
+
+
+def _check_gradient_pair(grads, weights, biases, names):
+    """``grads`` as returned by a gradient_fn: a pair ``(dW, db)`` of lists of float arrays
+    shaped like ``weights`` and ``biases``."""
+    expected = f"a pair (dW, db) of lists of arrays, one per layer ({len(weights)})"
+    if not (isinstance(grads, (tuple, list)) and len(grads) == 2
+            and all(isinstance(part, (tuple, list)) for part in grads)):
+        raise InputError(f"gradient_fn must return {expected}, got {describe(grads)}")
+    dW, db = grads
+    if len(dW) != len(weights) or len(db) != len(biases):
+        raise InputError(f"gradient_fn must return one dW and one db per layer ({len(weights)}), "
+                         f"got {len(dW)} and {len(db)}")
+    out = []
+    for name, got, want in zip(names, [a for pair in zip(dW, db) for a in pair],
+                               [a for pair in zip(weights, biases) for a in pair]):
+        try:
+            arr = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"gradient_fn must return {expected}; its {name} is not a numeric array: "
+                             f"{describe(got)}") from None
+        if arr.shape != want.shape:
+            raise InputError(f"gradient_fn returned {name} of shape {arr.shape}, expected {want.shape}")
+        out.append(arr)
+    return out[0::2], out[1::2]
 
 
 def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizers=(), epsilon=1e-7,
@@ -270,7 +327,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
     InputError
         A value is out of range (``epsilon <= 0``, ``sample < 1``, ``keep_prob`` outside
         ``(0, 1]``...), the data do not fit the network, or ``gradient_fn`` returns
-        tensors of the wrong shapes.
+        something other than a pair ``(dW, db)`` of lists of arrays of the right shapes.
 
     Notes
     -----
@@ -278,7 +335,9 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
     the kink of ``|w|`` at 0) and counted in ``report.skipped``. Each perturbation
     re-runs the forward pass from the perturbed layer only (2 partial passes per
     coordinate). A tensor whose every ``|analytic - numeric|`` is below round-off
-    (``16 * machine-eps * |J| / epsilon``) is ``warn`` at worst, never ``fail``.
+    (``16 * machine-eps * |J| / epsilon``) is ``warn`` at worst, never ``fail``; a tensor
+    with every entry skipped is ``skipped``. A layer's status is never better than its
+    worst tensor's.
 
     Examples
     --------
@@ -320,15 +379,8 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
 
     logits, cache = forward(weights, biases, X, acts, masks, keep)
     j0 = cost(logits, y, output, weights, regs, m)
-    dW, db = (gradient_fn or backward)(weights, cache, output.dlogits(logits, y), acts, masks, keep, regs)
-    if len(dW) != len(weights) or len(db) != len(biases):
-        raise InputError(f"gradient_fn must return one dW and one db per layer ({len(weights)}), "
-                         f"got {len(dW)} and {len(db)}")
-    names = list(network.params())
-    for name, got, want in zip(names, [a for pair in zip(dW, db) for a in pair],
-                               [a for pair in zip(weights, biases) for a in pair]):
-        if np.shape(got) != want.shape:
-            raise InputError(f"gradient_fn returned {name} of shape {np.shape(got)}, expected {want.shape}")
+    grads = (gradient_fn or backward)(weights, cache, output.dlogits(logits, y), acts, masks, keep, regs)
+    dW, db = _check_gradient_pair(grads, weights, biases, list(network.params()))
 
     def cost_from(l):
         # Layers before l are unchanged by a perturbation of layer l: start from their cached output.
