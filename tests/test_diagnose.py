@@ -113,6 +113,20 @@ def test_threshold_and_baseline():
     assert "fits noise" in d.explanation()
 
 
+def test_dev_error_well_below_train_error_is_explained():
+    # dev 3 points below train: no variance problem, but not "it generalizes" either
+    d = diagnose(0.10, 0.07)
+    assert d.cases == (HIGH_BIAS,) and d.variance == pytest.approx(-0.03)
+    text = d.explanation()
+    assert "Dev error is 7.0%, -3.0 points from the training error: the dev set looks easier than the " \
+           "training set" in text
+    assert "small (noisy)" in text and "different distributions" in text
+    assert "so it generalizes" not in text
+    # exactly the threshold below, or less, still generalizes
+    assert "so it generalizes to the dev set" in diagnose(0.10, 0.08).explanation()
+    assert "looks easier" not in diagnose(0.10, 0.08).explanation()
+
+
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(train_error=1.5, dev_error=0.1), InputError, "train_error must be in [0, 1], got 1.5"),
     (dict(train_error=0.1, dev_error=-0.01), InputError, "dev_error must be in [0, 1], got -0.01"),
@@ -185,6 +199,43 @@ def test_cli_bad_input(args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert result.output.strip() == message
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--json", ""], "Error: --json needs a file name, got an empty string"),
+    (["--train-error", 0.1, "--dev-error", 0.2, "--json", " "], "Error: --json needs a file name, got an empty string"),
+    (["--learning-curve", "--out", ""], "Error: --out needs a folder name, got an empty string"),
+])
+def test_cli_unusable_destinations_are_refused_before_training(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were one accepted, its files would land here
+    result = run(*args)
+    assert result.exit_code == 2 and result.output.strip() == message
+
+
+def test_cli_destination_below_a_file_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run("--json", blocker / "d.json")
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: --json {blocker / 'd.json'}: cannot write there, {blocker} is a file, not a folder"
+    assert "training" not in result.output
+
+
+def test_cli_npz_with_its_own_test_set_gets_a_dev_set_carved(tmp_path):
+    """An .npz holding X/y and X_test/y_test but no dev set: diagnose carves a quarter of the
+    training set as dev instead of refusing the file with a message about dev=True."""
+    rng = np.random.default_rng(0)
+    X, X_test = rng.standard_normal((200, 3)), rng.standard_normal((80, 3))
+    path = tmp_path / "own_test.npz"
+    np.savez(path, X=X, y=(X[:, 0] > 0).astype(int), X_test=X_test, y_test=(X_test[:, 0] > 0).astype(int))
+    out = tmp_path / "d.json"
+    result = run("--data", path, "--layers", 3, "--iterations", 200, "--seeds", 1, "--jobs", 1, "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "dev=True" not in result.output
+    payload = json.loads(out.read_text())
+    summary = payload["dataset"]
+    assert "train 150 [" in summary and "dev 50 [" in summary and "test 80 [" in summary, summary
+    assert payload["diagnosis"]["test_error"] == payload["measured"]["test_error"]["mean"]
 
 
 # --- the command training on breast_cancer ------------------------------------------------------

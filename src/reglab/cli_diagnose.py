@@ -37,6 +37,20 @@ class SizeList(click.ParamType):
         return tuple(out)
 
 
+def _check_destination(path, option: str, what: str) -> None:
+    """Refuse, before any training, a destination that cannot be written: an empty name,
+    or one below an existing file."""
+    if path is None:
+        return
+    if not str(path).strip():
+        raise CommandError(f"{option} needs a {what} name, got an empty string")
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CommandError(f"{option} {path}: cannot write there, {parent} is a file, not a folder")
+            break
+
+
 def _print_diagnosis(d) -> None:
     console.print(d.format(), markup=False, end="")
     console.print()
@@ -81,6 +95,7 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
     baseline = check_float(baseline, "--baseline", low=0, high=1)
     threshold = check_float(threshold, "--threshold", low=0, high=1)
     ctx = click.get_current_context()
+    _check_destination(json_out, "--json", "file")
     given = [name for name in NUMBER_OPTIONS if ctx.params[name] is not None]
     if given:
         training = [p.opts[0] for p in ctx.command.params
@@ -116,7 +131,12 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, True, default="breast_cancer")
+    if with_curve:
+        _check_destination(out, "--out", "folder")
+    # A built-in data set is split with a dev set; a file is loaded as it comes (an .npz with
+    # its own test set refuses dev=True) and with_dev_split carves a dev set if it has none.
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, not data_file,
+                     default="breast_cancer")
     data = with_dev_split(data, seed=data_seed)
     if train_size is not None:  # after carving the dev set, which stays whole
         from .data import subsample_train

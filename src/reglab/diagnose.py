@@ -101,10 +101,17 @@ class Diagnosis:
                        "expect a gap on the dev set.")
         else:
             out.append(f"That is within the threshold of {t}: the network fits the training set.")
+        if high_var:
+            verdict = (f"more than {t}, so the network does not generalize from the training set to "
+                       "the dev set (high variance).")
+        elif self.variance < -self.threshold - _EPS:
+            verdict = ("the dev set looks easier than the training set: not a problem in itself, but a "
+                       "sign that the dev set is small (noisy) or that the two sets come from "
+                       "different distributions.")
+        else:
+            verdict = f"within {t}, so it generalizes to the dev set."
         out.append(f"Dev error is {_pct(self.dev_error)}, {_pts(self.variance)} from the training "
-                   "error: " + (f"more than {t}, so the network does not generalize from the "
-                                "training set to the dev set (high variance)." if high_var else
-                                f"within {t}, so it generalizes to the dev set."))
+                   f"error: {verdict}")
         if self.test_error is not None:
             if MISMATCH in self.cases:
                 verdict = (f"more than {t}, so the dev set no longer predicts the test error "
