@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
@@ -67,6 +68,9 @@ def test_tune_chooses_on_the_dev_set_only():
     assert len(records) == 6
     mean_dev = {v: np.mean([r.dev_accuracy for r in records if r.group == f"l2={v:g}"]) for v in (0.01, 3.0)}
     assert mean_dev[chosen["l2"]] == max(mean_dev.values())
+    # the test set plays no part in the choice: scrambling it changes nothing
+    scrambled = dataclasses.replace(data, y_test=np.zeros_like(data.y_test))
+    assert tune(scrambled, TrainConfig(layers=(8,), iterations=200), [0, 1], grids=grids)[0] == chosen
     with pytest.raises(InputError, match="tune needs a dev set"):
         tune(load_dataset("field"), TrainConfig(), [0])
 
@@ -113,15 +117,22 @@ def test_compare_course_reproduces_the_published_rows(football_path, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
+    (["--dataset", "moons", "--augment", "rotate:10"],
+     "rotate on 2-D points needs the 'rotate' symmetry, but data set 'moons' declares none"),
+    (["--augment", "shift:1"], "shift works on images"),
+    (["--keep-prob", ","], "expected one or more comma-separated numbers"),
+    (["--early-stopping", "0"], "patience must be an integer >= 1, got 0"),
     (["--seeds", "0"], "--seeds must be >= 1, got 0"),
     (["--jobs", "0"], "--jobs must be >= 1, got 0"),
     (["--keep-prob", "0.5,0.5,0.5"], "keep_prob must have one value per hidden layer (2), got 3"),
     (["--course", "--tune"], "cannot be combined with --tune"),
 ])
 def test_compare_bad_input(args, message, tmp_path):
+    (tmp_path / "runs.jsonl").write_text("kept\n")
     result = CliRunner().invoke(main, ["compare", "--out", str(tmp_path), *args])
-    assert result.exit_code == 2
-    assert message in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert message in result.output
+    assert (tmp_path / "runs.jsonl").read_text() == "kept\n"  # refused before touching --out
 
 
 def test_compare_reports_when_every_run_diverges(tmp_path):
@@ -131,3 +142,13 @@ def test_compare_reports_when_every_run_diverges(tmp_path):
     assert result.exit_code == 2, result.output
     assert "no run finished; the first error: training diverged at step" in result.output
     assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 7  # failures are logged too
+
+
+def test_mini_batch_runs_are_evaluated_every_percent(tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--epochs", "20", "--batch-size", "10", "--seeds", "1",
+                                       "--jobs", "1", "--no-augment", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    plain = next(r for r in runs if r["group"] == "none")
+    assert plain["steps"] == 20 * 15  # 150 training examples in batches of 10
+    assert len(plain["history"]["eval_steps"]) == 101

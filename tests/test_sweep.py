@@ -30,6 +30,10 @@ def test_grid_keeps_swept_parameters_only():
         Grid.build(l2=[0.7])
     with pytest.raises(InputError, match=r"keep_prob must be in \(0, 1\], got 1.5"):
         Grid.build(keep_prob=[1, 1.5])
+    with pytest.raises(InputError, match="keep_prob lists a value more than once: keep_prob=0.5"):
+        Grid.build(keep_prob=[0.5, 0.5])
+    with pytest.raises(InputError, match=r"layers\[0\] must be an integer >= 1, got 0"):
+        Grid.build(layers=[(5,), (0,)])
 
 
 def test_sweep_two_parameters_writes_curves_heatmap_and_boundaries(tmp_path):
@@ -70,6 +74,9 @@ def test_resume_refuses_another_sweep(tmp_path):
             "--out", str(tmp_path)]
     assert CliRunner().invoke(main, args + ["--l2", "0,1"]).exit_code == 0
     result = CliRunner().invoke(main, args + ["--l2", "0,2", "--resume"])
+    assert result.exit_code == 2 and "holds a different sweep" in result.output
+    # same sizes, other points: the data's fingerprint tells them apart
+    result = CliRunner().invoke(main, args + ["--l2", "0,1", "--noise", "0.3", "--resume"])
     assert result.exit_code == 2 and "holds a different sweep" in result.output
 
 

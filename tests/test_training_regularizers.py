@@ -66,3 +66,33 @@ def test_evaluation_every_epoch(field):
     h = train(field.X_train, field.y_train, config, X_dev=field.X_dev, y_dev=field.y_dev).history
     n_batches = int(np.ceil(len(field.X_train) / 32))
     assert h.eval_steps == [k * n_batches for k in range(7)]
+
+
+def test_online_augmentation_changes_every_batch_and_never_the_data(field):
+    X, y, Xd = field.X_train.copy(), field.y_train.copy(), field.X_dev.copy()
+    base = TrainConfig(layers=(8,), iterations=30, record_every=10)
+    plain = train(field.X_train, field.y_train, base, X_dev=field.X_dev, y_dev=field.y_dev)
+    aug = dataclasses.replace(base, augment="jitter:0.05")
+    a = train(field.X_train, field.y_train, aug, X_dev=field.X_dev, y_dev=field.y_dev)
+    b = train(field.X_train, field.y_train, aug, X_dev=field.X_dev, y_dev=field.y_dev)
+    np.testing.assert_array_equal(a.history.costs, b.history.costs)  # seeded
+    assert a.history.costs[0] != plain.history.costs[0]  # the first batch is already jittered
+    # dev figures are computed on the untouched dev set, and no array was modified
+    assert a.history.dev_cost[0] == plain.history.dev_cost[0]
+    np.testing.assert_array_equal(field.X_train, X)
+    np.testing.assert_array_equal(field.X_dev, Xd)
+    np.testing.assert_array_equal(field.y_train, y)
+
+
+def test_offline_augmentation_expands_the_training_set_once(field):
+    config = TrainConfig(layers=(8,), epochs=2, batch_size=50, augment="jitter:0.05",
+                         augment_mode="offline", augment_factor=3)
+    run = train(field.X_train, field.y_train, config)
+    assert len(run.history.costs) == 2 * int(np.ceil(3 * len(field.X_train) / 50))
+    # train accuracy is measured on the original examples, not the augmented copies
+    assert run.history.train_accuracy[-1] == run.network.accuracy(field.X_train, field.y_train)
+
+
+def test_augmentation_that_does_not_fit_the_data_is_refused(field):
+    with pytest.raises(InputError, match="shift works on images"):
+        train(field.X_train, field.y_train, TrainConfig(augment="shift:1", iterations=5))

@@ -23,7 +23,6 @@ from .cli_compare import compare
 from .cli_diagnose import diagnose
 from .cli_gradcheck import gradcheck
 from .cli_sweep import sweep
-from .compare import with_dev_split
 from .early_stopping import replay_grid
 from .io import reglab_version, save_network
 from .training import train as train_network
@@ -54,11 +53,13 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     """Train one network and print its cost and accuracies."""
     if print_every < 1:
         raise CommandError(f"--print-every must be >= 1, got {print_every}")
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size)
     config = make_config(**model, record_every=print_every)
-    if config.early_stopping is not None and not data.has_dev:
-        data = with_dev_split(data, seed=data_seed)
-        console.print("early stopping needs a dev set: a quarter of the training set is held out")
+    need_dev = config.early_stopping is not None
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                     need_dev=need_dev)
+    if need_dev and not with_dev:
+        console.print("early stopping watches the dev set; the data's own, or a quarter of the "
+                      "training set held out")
     console.print(f"[bold]{data.summary()}[/]")
     printed = [0]
 
@@ -146,17 +147,26 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
     RESULTS is the --json file of `reglab train` (trained with a dev set) or the
     results.json of `reglab compare` / `reglab sweep` (pick the run with --run).
     """
-    payload = json.loads(Path(results).read_text())
-    if "history" in payload:
+    try:
+        payload = json.loads(Path(results).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{results} is not a JSON file: {exc}") from None
+    runs = payload.get("runs") if isinstance(payload, dict) else None
+    if isinstance(payload, dict) and isinstance(payload.get("history"), dict):
         history, what = payload["history"], "the run"
-    elif payload.get("runs"):
-        if not 0 <= run_index < len(payload["runs"]):
-            raise CommandError(f"--run must be in [0, {len(payload['runs']) - 1}], got {run_index}")
-        run = payload["runs"][run_index]
-        history, what = run["history"], f"run {run_index} ({run['group']}, seed {run['seed']})"
+    elif isinstance(runs, list) and runs:
+        if not 0 <= run_index < len(runs):
+            raise CommandError(f"--run must be in [0, {len(runs) - 1}], got {run_index}")
+        run = runs[run_index] if isinstance(runs[run_index], dict) else {}
+        what = f"run {run_index} ({run.get('group')}, seed {run.get('seed')})"
+        if run.get("error"):
+            raise CommandError(f"{what} failed, it has no history: {run['error']}")
+        history = run.get("history") if isinstance(run.get("history"), dict) else {}
     else:
         raise CommandError(f"{results} holds no training history (expected the --json of reglab "
                            f"train or a results.json of reglab compare/sweep)")
+    if not history.get("eval_steps"):
+        raise CommandError(f"{what} has no 'eval_steps' in its history")
     if not history.get(monitor):
         raise CommandError(f"{what} has no {monitor} values: replaying {monitor} needs a run "
                            f"trained with a dev set (--dev)")
@@ -170,7 +180,7 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
     for r in rows:
         table.add_row(str(r.patience), f"{r.min_delta:g}",
                       "not stopped" if r.stopped_at is None else str(r.stopped_at),
-                      str(r.best_step), f"{r.best_value:.6g}")
+                      str(r.best_step), "-" if r.best_value is None else f"{r.best_value:.6g}")
     console.print(table)
 
 

@@ -34,6 +34,12 @@ class CommandError(click.ClickException):
         return self.message
 
 
+class CommandFailed(CommandError):
+    """The job ran but its result is a failure: exit code 1."""
+
+    exit_code = EXIT_FAILED
+
+
 def guarded(fn):
     """Run a command body, turning reglab's and the OS's errors into :class:`CommandError`."""
 
@@ -59,11 +65,15 @@ class NumberList(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
+        example = "20,3" if self.kind is int else "0.9,0.8"
         try:
-            return tuple(self.kind(v) for v in str(value).split(",") if v.strip() != "")
+            values = tuple(self.kind(v) for v in str(value).split(",") if v.strip() != "")
         except ValueError:
-            self.fail(f"expected comma-separated {self.name}s such as "
-                      f"{'20,3' if self.kind is int else '0.9,0.8'}, got {value!r}", param, ctx)
+            self.fail(f"expected comma-separated {self.name}s such as {example}, got {value!r}", param, ctx)
+        if not values and self.kind is float:
+            self.fail(f"expected one or more comma-separated numbers such as {example}, got {value!r}",
+                      param, ctx)
+        return values
 
 
 INT_LIST = NumberList(int, "integer")
@@ -118,9 +128,18 @@ def data_options(default: str = "moons"):
 
 
 def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size=None,
-              default="moons"):
-    """The Dataset a command works on."""
+              default="moons", need_dev=False):
+    """The Dataset a command works on.
+
+    With ``need_dev``, a data set without a dev set gets a quarter of its training
+    set held out as dev; ``train_size`` then subsamples what is left for training,
+    so the dev and test sets stay whole.
+    """
+    from .compare import with_dev_split
+
     data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default)
+    if need_dev and not data.has_dev:
+        data = with_dev_split(data, seed=data_seed)
     return data if train_size is None else subsample_train(data, train_size, seed=data_seed)
 
 

@@ -13,14 +13,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from . import course
-from .cli_common import (FLOAT_LIST, CommandError, augment_options, console, data_options,
+from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .compare import (GRIDS, Setting, compare as compare_settings, default_augment, default_settings,
-                      summarize, tune as tune_strengths, with_dev_split)
+from .compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
+                      default_settings, summarize, tune as tune_strengths)
 from .runner import RunLog, default_jobs
 
 COURSE_PREFIX = "course "
+
+
+def total_steps(model: dict, n_train: int) -> int:
+    """Gradient steps of a run: iterations, or epochs times batches per epoch."""
+    if model.get("epochs") is None:
+        return model["iterations"]
+    return model["epochs"] * -(-n_train // min(model["batch_size"], n_train))
 
 
 def progress_bar(total: int, what: str):
@@ -146,22 +153,21 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     if course_mode and not data_file:
         raise CommandError("--course needs the course's data: --data path/to/football.mat")
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    log = RunLog(out / "runs.jsonl")
-    log.clear()
+                     default="field", need_dev=not course_mode)
     seed_list = list(range(seeds))
-    steps = model["iterations"] if model["epochs"] is None else model["epochs"]
     if course_mode:
         base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300)
         settings = [Setting("none"), Setting("l2", l2=0.7), Setting("dropout", keep_prob=0.86)]
     else:
-        data = with_dev_split(data, seed=data_seed)
-        base = make_config(**model, record_every=max(1, steps // 100))
-        settings = None
-        patience = None if no_early_stopping else (early_stopping or 10)
+        base = make_config(**model, record_every=max(1, total_steps(model, len(data.y_train)) // 100))
+        patience = None if no_early_stopping else (10 if early_stopping is None else early_stopping)
         augment = None if no_augment else (augment or default_augment(data))
+        settings = default_settings(l2, l1, keep_prob, patience, augment)
+    check_settings(data, base, settings)  # before anything is written or trained
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = RunLog(out / "runs.jsonl")
+    log.clear()
     console.print(f"[bold]{data.summary()}[/]")
     started = time.perf_counter()
     tuned = None
@@ -173,8 +179,6 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
             tuned, _ = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
         console.print("chosen on dev: " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items()))
         settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"], patience, augment)
-    elif settings is None:
-        settings = default_settings(l2, l1, keep_prob, patience, augment)
 
     course_records = []
     total = len(settings) * seeds + (len(course.FOOTBALL) if course_mode else 0)
@@ -198,6 +202,11 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         first = next((r.error for r in everything), "interrupted before any run finished")
         raise CommandError(f"no run finished; the first error: {first}")
     columns, body = summary_table(rows)
+    failed = {s.name: [r.error for r in everything if r.group == s.name and r.error]
+              for s in all_settings if s.name not in {row.setting for row in rows}}
+    failed = {name: errors for name, errors in failed.items() if errors}
+    for name, errors in failed.items():
+        body.append([f"{name} (all {len(errors)} runs failed)", errors[0]] + [""] * (len(columns) - 2))
     print_table(columns, body, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
     if interrupted:
         console.print(f"[yellow]interrupted: {len(records) + len(course_records)} of {total} runs "
@@ -222,6 +231,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
+    if failed:
+        raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 
 
 def _course_checks(course_records, data):

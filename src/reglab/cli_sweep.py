@@ -12,11 +12,11 @@ import numpy as np
 from click.core import ParameterSource
 
 from . import course
-from .cli_common import (FLOAT_LIST, CommandError, augment_options, console, data_options,
+from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .cli_compare import print_table, progress_bar
-from .compare import with_dev_split
+from .cli_compare import print_table, progress_bar, total_steps
+from .compare import check_fits
 from .sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
 
 #: With --course-compat, options left at their defaults take the course's football values.
@@ -64,15 +64,14 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
              if values is not None and len(values) == 1}
     grid = Grid.build(l2=l2, l1=l1, keep_prob=keep_prob, layers=layers)
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field")
-    if not course_compat:
-        data = with_dev_split(data, seed=data_seed)
+                     default="field", need_dev=not course_compat)
     held = "dev" if data.has_dev else "test"
-    steps = model["iterations"] if model["epochs"] is None else model["epochs"]
     base = make_config(**model, layers=layers[0], course_compat=course_compat,
-                       record_every=max(1, steps // 100),
+                       record_every=max(1, total_steps(model, len(data.y_train)) // 100),
                        **{k: v for k, v in fixed.items() if k != "keep_prob"},
                        keep_prob=(fixed.get("keep_prob", 1.0),))
+    for point in grid.points():  # every point must fit the network and the data before any run
+        check_fits(data, dataclasses.replace(base, **point), point_label(point))
     console.print(f"[bold]{data.summary()}[/]")
     console.print("sweeping " + " x ".join(f"{n} over {len(v)} values" for n, v in grid.params)
                   + f", {seeds} seed(s) each")
@@ -82,7 +81,10 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     progress, advance = progress_bar(n_total, "sweep")
     with progress:
         records, n_new = run_sweep(out, data, base, grid, list(range(seeds)), resume=resume,
-                                   jobs=jobs, on_done=advance)
+                                   jobs=jobs, on_done=advance,
+                                   source={"data": data_file, "dataset": dataset, "n_samples": n_samples,
+                                           "noise": noise, "data_seed": data_seed, "dev": with_dev,
+                                           "train_size": train_size})
     if resume:
         console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
     rows = summarize_points(records, grid)
@@ -93,7 +95,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     failed = [r for r in records if r.error]
     for r in failed:
         console.print(f"[red]{r.group}, seed {r.seed} failed: {r.error}[/]")
-    interrupted = len([r for r in records if r.error is None]) < n_total
+    interrupted = len(records) < n_total
     if interrupted:
         console.print(f"[yellow]{len(records)} of {n_total} runs are in {out / 'runs.jsonl'}; "
                       f"rerun with --resume to finish[/]")
@@ -111,6 +113,9 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         report = _report(out, data, base, grid, columns, body, figures, seeds, held)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
+    empty = [point_label(p) for p in grid.points() if point_label(p) not in {r["label"] for r in rows}]
+    if failed and empty:
+        raise CommandFailed(f"no run of {', '.join(empty)} finished; see {out / 'runs.jsonl'}")
 
 
 def _write_csv(path, records, grid):

@@ -83,6 +83,8 @@ def default_settings(l2: float = 0.7, l1: float = 0.1, keep_prob=0.8, patience: 
     augmentation (with ``augment``; left out when None)."""
     l2 = check_float(l2, "l2", low=0, low_open=True)
     l1 = check_float(l1, "l1", low=0, low_open=True)
+    if isinstance(keep_prob, (list, tuple)) and not keep_prob:
+        raise InputError("keep_prob must be one number or one per hidden layer, got none")
     if isinstance(keep_prob, (list, tuple)):
         keep_prob = tuple(keep_prob) if len(keep_prob) > 1 else keep_prob[0]
     if not isinstance(keep_prob, tuple):
@@ -102,15 +104,34 @@ def specs_for(settings, seeds) -> list[RunSpec]:
     return [RunSpec(s.name, s.params, seed) for s in settings for seed in seeds]
 
 
+def check_fits(data: Dataset, config: TrainConfig, what: str) -> None:
+    """Refuse, before any training, a configuration that cannot run on ``data``:
+    early stopping without a dev set, an augmentation the data do not allow."""
+    if config.early_stopping is not None and config.monitor.startswith("dev_") and not data.has_dev:
+        raise InputError(f"{what} uses early stopping, which needs a dev set")
+    if config.augment is not None:
+        from .augment import make_augmenter
+        make_augmenter(config.augment, image_shape=data.image_shape, symmetries=data.symmetries,
+                       dataset_name=data.name, allow_flips=config.allow_flips)
+
+
+def _base(base: TrainConfig) -> TrainConfig:
+    return dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0, early_stopping=None, augment=None)
+
+
+def check_settings(data: Dataset, base: TrainConfig, settings) -> None:
+    """Validate every setting against the network and the data, before any training."""
+    if not settings:
+        raise InputError("settings must name at least one setting, got none")
+    for s in settings:
+        check_keep_probs(s.keep_prob, len(base.layers))
+        check_fits(data, dataclasses.replace(_base(base), **s.params), f"setting {s.name!r}")
+
+
 def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None):
     """Train ``base`` under every setting for every seed; returns the records."""
-    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0, early_stopping=None, augment=None)
-    for s in settings:  # fail fast on a setting that does not fit the network or the data
-        dataclasses.replace(base, **s.params)
-        check_keep_probs(s.keep_prob, len(base.layers))
-        if s.early_stopping is not None and not data.has_dev:
-            raise InputError(f"setting {s.name!r} uses early stopping, which needs a dev set")
-    return run_all(specs_for(settings, seeds), data, base, jobs=jobs, on_done=on_done)
+    check_settings(data, base, settings)
+    return run_all(specs_for(settings, seeds), data, _base(base), jobs=jobs, on_done=on_done)
 
 
 @dataclass(frozen=True)
@@ -176,7 +197,7 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     if not data.has_dev:
         raise InputError("tune needs a dev set: use with_dev_split(data) or a data set with dev")
     grids = GRIDS if grids is None else grids
-    base = dataclasses.replace(base, l2=0.0, l1=0.0, keep_prob=1.0, early_stopping=None, augment=None)
+    base = _base(base)
     specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)
              for name, values in grids.items() for value in values for seed in seeds]
     records = run_all(specs, data, base, jobs=jobs, on_done=on_done)

@@ -66,6 +66,8 @@ def load_network(path) -> tuple[Network, dict]:
         raise InputError(f"{path} is not a reglab model file (.npz written by save_network): {exc}") from None
     try:
         metadata = json.loads(str(arrays.pop("metadata")))
+        if not isinstance(metadata, dict):
+            raise ValueError(f"metadata must be a JSON object, got {type(metadata).__name__}")
         if metadata.get("format") != FORMAT:
             raise ValueError(f"format is {metadata.get('format')!r}, expected {FORMAT!r}")
         if metadata.get("format_version", 0) > FORMAT_VERSION:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._validation import InputError, check_float
+import numpy as np
+
+from ._validation import InputError, check_float, check_sizes
 from .dropout import check_keep_probs
 from .io import load_network, save_network
 from .runner import RunLog, RunSpec, run_all
@@ -27,10 +30,15 @@ SWEEPABLE = ("l2", "l1", "keep_prob", "layers")
 
 def _check_values(name, values):
     if name == "layers":
-        return [tuple(v) for v in values]
-    if name == "keep_prob":
-        return [check_keep_probs(v, 1)[0] for v in values]
-    return [check_float(v, name, low=0) for v in values]
+        checked = [check_sizes(v, "layers") for v in values]
+    elif name == "keep_prob":
+        checked = [check_keep_probs(v, 1)[0] for v in values]
+    else:
+        checked = [check_float(v, name, low=0) for v in values]
+    repeated = sorted({v for v in checked if checked.count(v) > 1}, key=str)
+    if repeated:
+        raise InputError(f"{name} lists a value more than once: {label({name: repeated[0]})}")
+    return checked
 
 
 @dataclass(frozen=True)
@@ -78,18 +86,29 @@ def specs_for(grid: Grid, seeds) -> list[RunSpec]:
             for p in grid.points() for s in seeds]
 
 
-def signature(grid: Grid, base: TrainConfig, seeds, data_summary: str) -> dict:
+def fingerprint(data) -> str:
+    """A hash of every array of a Dataset: two data sets with equal sizes still differ."""
+    digest = hashlib.sha1()
+    for name in ("X_train", "y_train", "X_dev", "y_dev", "X_test", "y_test"):
+        arr = getattr(data, name)
+        digest.update(name.encode() + (b"-" if arr is None else np.ascontiguousarray(arr).tobytes()))
+    return digest.hexdigest()
+
+
+def signature(grid: Grid, base: TrainConfig, seeds, data, source=None) -> dict:
     """What identifies a sweep, stored in ``sweep.json``."""
     return {"grid": [[n, [list(v) if isinstance(v, tuple) else v for v in vals]] for n, vals in grid.params],
-            "config": base.to_dict(), "seeds": list(seeds), "data": data_summary}
+            "config": base.to_dict(), "seeds": list(seeds), "data": data.summary(),
+            "data_sha1": fingerprint(data), "source": source or {}}
 
 
 def model_path(out: Path, spec_key: str) -> Path:
     return out / "models" / (hashlib.sha1(spec_key.encode()).hexdigest()[:16] + ".npz")
 
 
-def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None):
-    """Run (or finish) a sweep in folder ``out``; returns every record, old and new.
+def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None,
+              source=None):
+    """Run (or finish) a sweep in folder ``out``.
 
     Parameters
     ----------
@@ -97,10 +116,16 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
     data : Dataset (its dev set, if any, is the held-out set of the curves)
     resume : skip the runs already in ``runs.jsonl`` (the sweep must be the same)
     on_done : callable ``(record) -> None`` for progress
+    source : dict, how the data were made (file, name, seed...), stored in ``sweep.json``
+
+    Returns
+    -------
+    records : every record of the sweep, those of earlier sessions first
+    n_new : how many runs this call ran
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sig = signature(grid, base, seeds, data.summary())
+    sig = signature(grid, base, seeds, data, source)
     sig_path, log = out / "sweep.json", RunLog(out / "runs.jsonl")
     if resume:
         if not sig_path.exists():
@@ -111,6 +136,7 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
         done = log.read()
     else:
         log.clear()
+        shutil.rmtree(out / "models", ignore_errors=True)  # no network of an earlier sweep may show
         done = []
     sig_path.write_text(json.dumps(sig, indent=2) + "\n")
     finished = {r.key for r in done if r.error is None}

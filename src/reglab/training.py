@@ -205,6 +205,8 @@ class TrainResult:
 
 
 def _resolve_output(config: TrainConfig, y: np.ndarray, y_dev) -> tuple[str, int]:
+    if np.all(y == y[0]):
+        raise InputError(f"y must hold at least two classes, got only class {y[0]}")
     n_classes = int(max(y.max(), 1 if y_dev is None else y_dev.max())) + 1
     output = config.output or ("sigmoid" if n_classes == 2 else "softmax")
     if output == "sigmoid":
@@ -324,6 +326,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
             history.dev_cost.append(output.loss(dev_logits, y_dev))
             history.dev_accuracy.append(float(np.mean(output.predict(dev_logits) == y_dev)))
         history.weight_norms.append([float(np.linalg.norm(W)) for W in weights])
+        asked_to_stop = callback is not None and callback(step, history)
         if stopper is not None:
             stop = stopper.update(step, getattr(history, config.monitor)[-1])
             if stopper.improved:
@@ -331,12 +334,11 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
                 history.best_step = step
             if stop:
                 return "early stopping: " + stopper.reason()
-        if callback is not None and callback(step, history):
-            return "callback"
-        return None
+        return "callback" if asked_to_stop else None
 
     def fail(step: int, what: str):
         history.stopped_at, history.stop_reason = step, "non-finite"
+        history.costs = history.costs[:step + 1]  # the rest was never computed
         error = TrainingError(
             f"training diverged at step {step}: {what} contains NaN or inf "
             f"(learning_rate={lr:g}; try a smaller learning rate or another init)")
