@@ -11,7 +11,7 @@ from reglab._validation import InputError
 from reglab.data import (DATASETS, Dataset, default_ratios, load_breast_cancer, load_csv,
                          load_dataset, load_digits, load_file, load_football, load_mat, load_npz,
                          make_circles, make_circles_course, make_gaussian, make_moons, make_spiral,
-                         make_xor, train_dev_test_split)
+                         make_xor, subsample_train, train_dev_test_split)
 
 GENERATORS = [make_moons, make_spiral, make_xor, make_gaussian, make_circles]
 
@@ -209,9 +209,24 @@ def test_gaussian_blobs_and_circle_radii():
 
 def test_make_moons_matches_sklearn():
     ds = make_moons(n_samples=100, noise=0.0, seed=3)
-    X, _ = sklearn.datasets.make_moons(n_samples=100, noise=0.0, random_state=3)
-    rows = np.concatenate([ds.X_train, ds.X_test])
-    np.testing.assert_allclose(np.sort(rows, axis=0), np.sort(X, axis=0))
+    X, y = sklearn.datasets.make_moons(n_samples=100, noise=0.0, random_state=3)
+    # whole rows (features and label) compared, not each column sorted on its own
+    np.testing.assert_array_equal(_sorted_rows(np.concatenate([ds.X_train, ds.X_test]),
+                                               np.concatenate([ds.y_train, ds.y_test])), _sorted_rows(X, y))
+
+
+def _sorted_rows(X, y):
+    """The rows of ``[X | y]`` in lexicographic order: equal as sets of rows, or not."""
+    rows = np.column_stack([X, y])
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+def test_sorted_rows_tells_scrambled_rows_apart():
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    scrambled = np.array([[0.0, 0.0], [1.0, 1.0]])  # same columns, different rows
+    np.testing.assert_array_equal(np.sort(X, axis=0), np.sort(scrambled, axis=0))  # the old check passed
+    assert not np.array_equal(_sorted_rows(X, [0, 1]), _sorted_rows(scrambled, [0, 1]))
+    assert np.array_equal(_sorted_rows(X, [0, 1]), _sorted_rows(X[::-1], [1, 0]))
 
 
 def test_make_circles_course_is_the_course_data_and_leaves_global_state_alone():
@@ -363,6 +378,123 @@ def test_npz_split_and_stored_splits(tmp_path):
         load_npz(tmp_path / "obj.npz")
 
 
+def test_csv_unreadable_files_name_the_file(tmp_path):
+    path = tmp_path / "huge_field.csv"
+    path.write_text("a,y\n1,0\n" + "2," + "9" * 200_000 + "\n")
+    with pytest.raises(InputError, match=r"huge_field.csv: line 3 cannot be read as CSV \(field larger than"):
+        load_csv(path)
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match=r"binary.csv is not a UTF-8 text CSV file$"):
+        load_csv(path)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,caf\xe9\n1,0\n2,1\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin1.csv is not a UTF-8 text CSV file$"):
+        load_file(path)
+
+
+def test_csv_labels_are_kept_only_when_exactly_0_to_k_minus_1(tmp_path):
+    # {1, 2}: no phantom class 0, 1 -> 0 and 2 -> 1
+    path = _csv(tmp_path, "x,y\n" + "\n".join(f"{i},{1 + i % 2}" for i in range(20)))
+    ds = load_csv(path)
+    assert ds.n_classes == 2
+    for Xs, ys in _splits(ds):
+        np.testing.assert_array_equal(ys, Xs[:, 0] % 2)
+    # {0, 2, 10}: a gap, encoded in numeric (not string) order: 0 -> 0, 2 -> 1, 10 -> 2
+    path = _csv(tmp_path, "x,y\n" + "\n".join(f"{i},{(0, 2, 10)[i % 3]}" for i in range(30)))
+    ds = load_csv(path)
+    assert ds.n_classes == 3
+    for Xs, ys in _splits(ds):
+        np.testing.assert_array_equal(ys, Xs[:, 0] % 3)
+    # exactly {0, 1, 2} (written 2.0 here and there): kept as they are
+    path = _csv(tmp_path, "x,y\n" + "\n".join(f"{i},{(2 - i % 3) if i % 2 else float(2 - i % 3)}"
+                                                for i in range(30)))
+    for Xs, ys in _splits(load_csv(path)):
+        np.testing.assert_array_equal(ys, 2 - Xs[:, 0] % 3)
+
+
+def test_npz_labels_follow_the_csv_rule_over_all_stored_splits(tmp_path):
+    X, y = _toy(n=50, k=2)
+    np.savez(tmp_path / "one_two.npz", X=X, y=y + 1)
+    ds = load_npz(tmp_path / "one_two.npz", seed=2)
+    assert ds.n_classes == 2
+    rows = {tuple(r): c for r, c in zip(X, y)}
+    for Xs, ys in _splits(ds):
+        np.testing.assert_array_equal(ys, [rows[tuple(r)] for r in Xs])
+    # stored splits are encoded together: {3, 5} in train, only 5 in test -> 0/1 and 1
+    np.savez(tmp_path / "stored.npz", X=X, y=3 + 2 * y, X_test=X[:4], y_test=np.full(4, 5))
+    ds = load_npz(tmp_path / "stored.npz")
+    np.testing.assert_array_equal(ds.y_train, y)
+    np.testing.assert_array_equal(ds.y_test, [1, 1, 1, 1])
+    # exactly 0..K-1 over the splits: untouched, even if one split lacks a class
+    np.savez(tmp_path / "exact.npz", X=X, y=y, X_test=X[:4], y_test=np.ones(4, int))
+    np.testing.assert_array_equal(load_npz(tmp_path / "exact.npz").y_test, [1, 1, 1, 1])
+    # string labels, sorted: cat -> 0, dog -> 1
+    np.savez(tmp_path / "words.npz", X=X, y=np.where(y == 1, "dog", "cat"))
+    for Xs, ys in _splits(load_npz(tmp_path / "words.npz")):
+        np.testing.assert_array_equal(ys, [rows[tuple(r)] for r in Xs])
+    # labels that cannot be labels are still refused by name
+    np.savez(tmp_path / "nan.npz", X=X, y=np.where(y == 1, np.nan, 0.0))
+    with pytest.raises(InputError, match="y must hold integer class labels"):
+        load_npz(tmp_path / "nan.npz")
+
+
+def test_npz_empty_truncated_or_damaged_names_the_file(tmp_path):
+    from click.testing import CliRunner
+
+    from reglab.cli import main
+
+    X, y = _toy(n=50, k=2)
+    np.savez_compressed(tmp_path / "good.npz", X=X, y=y)
+    raw = (tmp_path / "good.npz").read_bytes()
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "truncated.npz").write_bytes(raw[: len(raw) // 2])
+    damaged = bytearray(raw)
+    damaged[200:260] = bytes(60)  # inside the compressed X: the archive opens, X does not
+    (tmp_path / "damaged.npz").write_bytes(bytes(damaged))
+    for name, why in (("empty", "it is empty"), ("truncated", "could not be read as one"),
+                      ("damaged", "BadZipFile|Error")):
+        path = tmp_path / f"{name}.npz"
+        with pytest.raises(InputError, match=rf"{name}.npz must be a .npz archive with arrays X .*({why})"):
+            load_npz(path)
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "empty.npz")])
+    assert result.exit_code == 2 and "Aborted" not in result.output and "Traceback" not in result.output
+    assert "empty.npz must be a .npz archive" in result.output
+
+
+def test_subsample_train_is_exact_stratified_and_reproducible():
+    X, y = _toy(n=1540, k=3, seed=4)
+    data = train_dev_test_split(X, y, ratios=(0.7, 0.1, 0.2), seed=1)
+    n = len(data.X_train)
+    assert n == 1078
+    train_counts = np.bincount(data.y_train, minlength=3)
+    for n_train in (2, 3, 100, 500, 539, 1000, 1077):
+        sub = subsample_train(data, n_train, seed=7)
+        assert len(sub.X_train) == len(sub.y_train) == n_train
+        counts = np.bincount(sub.y_train, minlength=3)
+        assert np.all(np.abs(counts - train_counts * n_train / n) < 1), (n_train, counts)
+        # every kept row is a training row with its own label
+        rows = {tuple(r): c for r, c in zip(data.X_train, data.y_train)}
+        assert [rows[tuple(r)] for r in sub.X_train] == list(sub.y_train)
+        assert len({tuple(r) for r in sub.X_train}) == n_train
+        # dev and test untouched
+        for split in ("X_dev", "y_dev", "X_test", "y_test"):
+            np.testing.assert_array_equal(getattr(sub, split), getattr(data, split))
+        assert (sub.name, sub.symmetries, sub.image_shape) == (data.name, data.symmetries, data.image_shape)
+    a, b = subsample_train(data, 500, seed=7), subsample_train(data, 500, seed=7)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    np.testing.assert_array_equal(a.y_train, b.y_train)
+    assert not np.array_equal(a.X_train, subsample_train(data, 500, seed=8).X_train)
+    for too_many in (1078, 5000):
+        with pytest.raises(InputError, match=rf"train_size must be smaller than the training set \(1078\), "
+                                             rf"got {too_many}"):
+            subsample_train(data, too_many)
+    with pytest.raises(InputError, match="train_size must be an integer >= 2, got 1"):
+        subsample_train(data, 1)
+    with pytest.raises(TypeError, match="train_size must be an integer, got 0.5"):
+        subsample_train(data, 0.5)
+
+
 def test_load_file_rejects_unknown_extension_and_kwargs(tmp_path, football_path):
     with pytest.raises(InputError, match=r"unknown file extension '.txt'.*known: .csv, .mat, .npz"):
         load_file(tmp_path / "data.txt")
@@ -403,6 +535,24 @@ def test_dataset_properties_summary_and_validation():
         Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], symmetries=("mirror",))
     with pytest.raises(InputError, match="image_shape must be"):
         Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], image_shape=(3, 3))
+
+
+@pytest.mark.parametrize("image_shape", ["88", (8.9, 8), (-8, -8), (8, 8, 1), (64,), 64, (True, 64), (8, 7)])
+def test_dataset_refuses_a_bad_image_shape(image_shape):
+    with pytest.raises(InputError, match=r"image_shape must be a tuple \(height, width\) of two positive "
+                                          r"integers with height \* width == n_features \(64\), got "):
+        Dataset("img", np.zeros((4, 64)), [0, 1, 1, 0], np.ones((2, 64)), [1, 0], image_shape=image_shape)
+
+
+def test_dataset_image_shape_and_symmetries_accepted_forms():
+    ds = Dataset("img", np.zeros((4, 64)), [0, 1, 1, 0], np.ones((2, 64)), [1, 0],
+                 image_shape=[np.int64(4), 16], symmetries=["hflip"])
+    assert ds.image_shape == (4, 16) and type(ds.image_shape[0]) is int and ds.symmetries == ("hflip",)
+    with pytest.raises(InputError, match=r"symmetries must be a tuple of names .* got the string 'rotate' "
+                                          r"\(write \('rotate',\)\)"):
+        Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], symmetries="rotate")
+    with pytest.raises(InputError, match="symmetries must be a tuple of names .* got 3"):
+        Dataset("toy", np.zeros((4, 2)), [0, 1, 1, 0], np.ones((2, 2)), [1, 0], symmetries=3)
 
 
 def test_field_is_small_noisy_and_reproducible():

@@ -203,7 +203,8 @@ def test_cli_bad_input(args, message):
 
 @pytest.mark.parametrize("args, message", [
     (["--json", ""], "Error: --json needs a file name, got an empty string"),
-    (["--train-error", 0.1, "--dev-error", 0.2, "--json", " "], "Error: --json needs a file name, got an empty string"),
+    (["--train-error", 0.1, "--dev-error", 0.2, "--json", " "],
+     "Error: --json needs a file name, got an empty string"),
     (["--learning-curve", "--out", ""], "Error: --out needs a folder name, got an empty string"),
 ])
 def test_cli_unusable_destinations_are_refused_before_training(args, message, tmp_path, monkeypatch):
@@ -217,7 +218,8 @@ def test_cli_destination_below_a_file_is_refused_before_training(tmp_path):
     blocker.write_text("")
     result = run("--json", blocker / "d.json")
     assert result.exit_code == 2
-    assert result.output.strip() == f"Error: --json {blocker / 'd.json'}: cannot write there, {blocker} is a file, not a folder"
+    assert result.output.strip() == (f"Error: --json {blocker / 'd.json'}: cannot write there, "
+                                     f"{blocker} is a file, not a folder")
     assert "training" not in result.output
 
 

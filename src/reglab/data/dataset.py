@@ -6,13 +6,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import InputError, check_X, check_labels, describe
+from .._validation import InputError, check_labels, check_sizes, check_X, describe
 
 #: Symmetries of 2-D point sets an augmenter may use; each must preserve labels.
 #: ``reflect_x``: (x, y) -> (-x, y); ``reflect_y``: (x, y) -> (x, -y);
 #: ``rotate``: rotation about the origin by any angle; ``rotate180``: (x, y) -> (-x, -y).
 #: For images: ``hflip`` / ``vflip``, mirror images that keep the label (never for digits).
 SYMMETRIES = ("reflect_x", "reflect_y", "rotate", "rotate180", "hflip", "vflip")
+
+
+def _check_image_shape(image_shape, n_features: int) -> tuple[int, int]:
+    expected = (f"a tuple (height, width) of two positive integers with height * width == "
+                f"n_features ({n_features})")
+    if not isinstance(image_shape, (tuple, list)):
+        raise InputError(f"image_shape must be {expected}, got {describe(image_shape)}")
+    try:
+        shape = check_sizes(image_shape, "image_shape")
+    except (TypeError, InputError) as exc:
+        raise InputError(f"image_shape must be {expected}, got {describe(image_shape)} ({exc})") from None
+    if len(shape) != 2 or shape[0] * shape[1] != n_features:
+        raise InputError(f"image_shape must be {expected}, got {describe(image_shape)}")
+    return shape
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,17 +83,20 @@ class Dataset:
             set_(self, f"X_{split}", X)
             set_(self, f"y_{split}",
                  check_labels(getattr(self, f"y_{split}"), f"y_{split}", n_samples=X.shape[0]))
-        symmetries = tuple(self.symmetries)
+        if isinstance(self.symmetries, str):
+            raise InputError(f"symmetries must be a tuple of names drawn from {', '.join(SYMMETRIES)}, "
+                             f"got the string {self.symmetries!r} (write ({self.symmetries!r},))")
+        try:
+            symmetries = tuple(self.symmetries)
+        except TypeError:
+            raise InputError(f"symmetries must be a tuple of names drawn from {', '.join(SYMMETRIES)}, "
+                             f"got {describe(self.symmetries)}") from None
         for s in symmetries:
             if s not in SYMMETRIES:
                 raise InputError(f"symmetries must be drawn from {', '.join(SYMMETRIES)}, got {s!r}")
         set_(self, "symmetries", symmetries)
         if self.image_shape is not None:
-            shape = tuple(int(v) for v in self.image_shape)
-            if len(shape) != 2 or shape[0] * shape[1] != X_train.shape[1]:
-                raise InputError(f"image_shape must be (height, width) with height * width == "
-                                 f"n_features ({X_train.shape[1]}), got {self.image_shape!r}")
-            set_(self, "image_shape", shape)
+            set_(self, "image_shape", _check_image_shape(self.image_shape, X_train.shape[1]))
 
     @property
     def n_features(self) -> int:

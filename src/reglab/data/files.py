@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -87,19 +88,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _encode_labels(raw: list[str], path: Path) -> np.ndarray:
-    """Non-negative whole numbers stay as they are; anything else (strings, -1/1,
-    0.5) is mapped to 0..K-1 in sorted order, numeric when every value is a number."""
+def _encode_labels(raw, path: Path) -> np.ndarray:
+    """Labels that are exactly ``0..K-1`` stay as they are; anything else (strings, -1/1,
+    0.5, or whole numbers with a gap such as 1/2) is mapped to 0..K-1 in sorted order,
+    numeric when every value is a number."""
     try:
         values = np.array([float(v) for v in raw])
-    except ValueError:
-        _, codes = np.unique(np.array(raw), return_inverse=True)
+    except (TypeError, ValueError):
+        _, codes = np.unique(np.array([str(v) for v in raw]), return_inverse=True)
         return codes
     if not np.isfinite(values).all():
         raise InputError(f"{path}: labels must be finite, got {raw[int(np.argmin(np.isfinite(values)))]!r}")
-    if (values >= 0).all() and (values == np.round(values)).all():
+    classes, codes = np.unique(values, return_inverse=True)
+    if np.array_equal(classes, np.arange(classes.size)):
         return values.astype(np.int64)
-    return np.unique(values, return_inverse=True)[1]
+    return codes
 
 
 def _ratios(test_size, dev: bool):
@@ -107,6 +110,24 @@ def _ratios(test_size, dev: bool):
         return None
     t = check_float(test_size, "test_size", low=0, high=0.5 if dev else 1, low_open=True, high_open=True)
     return (1 - 2 * t, t, t) if dev else (1 - t, 0.0, t)
+
+
+def _read_csv_rows(path: Path) -> list[list[str]]:
+    """The non-blank rows of ``path``; a file that is not UTF-8 text or that the csv module
+    refuses (a field over its size limit...) raises InputError naming the file and line."""
+    rows = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            try:
+                for r in reader:
+                    if r and any(cell.strip() for cell in r):
+                        rows.append(r)
+            except csv.Error as exc:
+                raise InputError(f"{path}: line {reader.line_num} cannot be read as CSV ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a UTF-8 text CSV file") from None
+    return rows
 
 
 def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
@@ -118,8 +139,8 @@ def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
         Comma-separated file; the first row names the columns.
     label : str or None
         Name of the label column; None takes the last column. Labels that are
-        not all non-negative whole numbers (strings, -1/1) are encoded to
-        ``0..K-1`` in sorted order (numeric order when all are numbers).
+        not exactly ``0..K-1`` (strings, -1/1, or 1/2) are encoded to ``0..K-1``
+        in sorted order (numeric order when all are numbers).
     test_size : float or None
         Test fraction; with ``dev=True`` the dev set gets the same fraction.
         None uses :func:`default_ratios`.
@@ -136,8 +157,7 @@ def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
     path = _existing(path, "CSV")
     dev = check_bool(dev, "dev")
     ratios = _ratios(test_size, dev)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = [r for r in csv.reader(f) if r and any(cell.strip() for cell in r)]
+    rows = _read_csv_rows(path)
     if len(rows) < 2:
         raise InputError(f"{path} must hold a header row and at least one data row, got {len(rows)} row(s)")
     header = [h.strip() for h in rows[0]]
@@ -180,30 +200,38 @@ def load_npz(path, *, seed=0, dev=False) -> Dataset:
     When the archive also holds ``X_test`` and ``y_test`` (and optionally
     ``X_dev`` and ``y_dev``), ``X``/``y`` are the training set and nothing is
     split; ``dev=True`` then requires ``X_dev``/``y_dev`` in the file.
-    Otherwise ``X``/``y`` are split as by :func:`load_csv`. Object arrays are
-    refused (``allow_pickle=False``).
+    Otherwise ``X``/``y`` are split as by :func:`load_csv`. Labels that are not
+    exactly ``0..K-1`` over all the label arrays (``1``/``2``, ``-1``/``1``,
+    strings) are encoded to ``0..K-1`` in sorted order, as by :func:`load_csv`.
+    Object arrays are refused (``allow_pickle=False``).
     """
     path = _existing(path, "npz")
     dev = check_bool(dev, "dev")
     rng = make_rng(seed)
     must = f"{path} must be a .npz archive with arrays X (n, n_features) and y (n,)"
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{must}; it could not be read as one ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise InputError(f"{must}; it holds a single array")
-    with archive:
+    unreadable = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+    if path.stat().st_size == 0:
+        raise InputError(f"{must}; it is empty (0 bytes)")
+    # Our own handle, closed on every path: np.load leaks the one it opens when the file is no zip.
+    with path.open("rb") as f:
         try:
-            data = {k: archive[k] for k in archive.files}
-        except ValueError as exc:
-            raise InputError(f"{must}; {exc}") from None
+            archive = np.load(f, allow_pickle=False)
+        except unreadable as exc:  # EOFError: too short to hold even a .npy header
+            raise InputError(f"{must}; it could not be read as one ({type(exc).__name__}: {exc})") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise InputError(f"{must}; it holds a single array")
+        with archive:
+            try:
+                data = {k: archive[k] for k in archive.files}
+            except unreadable as exc:  # a damaged member: bad CRC, truncated data, object arrays
+                raise InputError(f"{must}; {type(exc).__name__}: {exc}") from None
     missing = [k for k in ("X", "y") if k not in data]
     for a, b in (("X_test", "y_test"), ("X_dev", "y_dev")):
         if (a in data) != (b in data):
             missing.append(b if a in data else a)
     if missing:
         raise InputError(f"{must} (and X_test/y_test, X_dev/y_dev in pairs); missing: {', '.join(missing)}")
+    data.update(_encode_npz_labels(data, [k for k in ("y", "y_dev", "y_test") if k in data]))
     if "X_test" not in data:
         if "X_dev" in data:
             raise InputError(f"{path} holds X_dev/y_dev but no X_test/y_test; give both or neither")
@@ -213,6 +241,27 @@ def load_npz(path, *, seed=0, dev=False) -> Dataset:
     return Dataset(name=path.stem, X_train=data["X"], y_train=data["y"], X_test=data["X_test"],
                    y_test=data["y_test"], X_dev=data.get("X_dev"), y_dev=data.get("y_dev"),
                    description=f"{path.name}: splits as stored")
+
+
+def _encode_npz_labels(data: dict, keys: list[str]) -> dict:
+    """The label arrays ``keys`` of an archive, encoded together by the rule of
+    :func:`_encode_labels`: unchanged when their labels are exactly ``0..K-1``, else
+    mapped to ``0..K-1`` in sorted order. Arrays that cannot hold labels (wrong shape,
+    NaN) are returned as they are, for the Dataset's checks to name them."""
+    ys = {}
+    for k in keys:
+        y = np.asarray(data[k])
+        if y.ndim == 2 and 1 in y.shape:
+            y = y.reshape(-1)
+        if y.ndim != 1 or y.dtype.kind not in "biufUS" or (y.dtype.kind == "f" and not np.isfinite(y).all()):
+            return {}
+        ys[k] = y
+    if len({y.dtype.kind in "US" for y in ys.values()}) > 1:
+        return {}  # numbers in one split, strings in another: let the checks refuse it
+    classes = np.unique(np.concatenate(list(ys.values())))
+    if classes.dtype.kind not in "US" and np.array_equal(classes, np.arange(classes.size)):
+        return {}
+    return {k: np.searchsorted(classes, y) for k, y in ys.items()}
 
 
 _LOADERS = {".csv": load_csv, ".mat": load_mat, ".npz": load_npz}
