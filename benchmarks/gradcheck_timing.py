@@ -14,7 +14,8 @@ import numpy as np
 from click.testing import CliRunner
 
 from reglab.cli_gradcheck import gradcheck, random_problem
-from reglab.gradcheck import check_1d, check_gradients, course_case_nd, course_nd_inputs
+from reglab.gradcheck import check_gradients
+from reglab.gradcheck_course import check_1d, course_case_nd, course_nd_inputs
 from reglab.network import Network, forward
 
 

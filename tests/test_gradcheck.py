@@ -15,8 +15,9 @@ from conftest import as_array
 from reglab._validation import InputError
 from reglab.cli_gradcheck import gradcheck
 from reglab.dropout import FreshMasks
-from reglab.gradcheck import (COURSE_KEYS, GradCheckReport, band, check_1d, check_gradients,
-                              course_bug_backward, course_case_nd, course_nd_inputs)
+from reglab.gradcheck import GradCheckReport, band, check_gradients
+from reglab.gradcheck_course import (COURSE_KEYS, check_1d, course_bug_backward, course_case_nd,
+                                     course_nd_inputs)
 from reglab.initializers import initialize
 from reglab.network import Network, backward, cost, forward
 from reglab.outputs import get_output

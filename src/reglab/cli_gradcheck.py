@@ -12,7 +12,8 @@ import numpy as np
 
 from .activations import get_activation
 from .cli_common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, guarded, write_json
-from .gradcheck import check_1d, check_gradients, course_bug_backward, course_case_nd
+from .gradcheck import check_gradients
+from .gradcheck_course import check_1d, course_bug_backward, course_case_nd
 from .initializers import INITIALIZERS, initialize
 from .network import Network
 

@@ -11,7 +11,6 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from . import course
 from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)

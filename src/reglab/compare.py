@@ -18,7 +18,7 @@ import numpy as np
 from ._validation import InputError, check_float
 from .data import Dataset, train_dev_test_split
 from .dropout import check_keep_probs
-from .runner import RunRecord, RunSpec, run_all
+from .runner import RunSpec, run_all
 from .stats import Interval, mean_ci
 from .training import TrainConfig
 
