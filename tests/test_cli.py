@@ -133,3 +133,13 @@ def test_train_size_keeps_the_dev_set_whole():
                  "--iterations", 50, "--print-every", 10)
     assert result.exit_code == 0, result.output
     assert "train 100 " in result.output and "dev 50 " in result.output
+
+
+def test_a_test_class_missing_from_training_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "split.npz"
+    np.savez(path, X=rng.standard_normal((20, 2)), y=np.array([0, 1] * 10),
+             X_test=rng.standard_normal((6, 2)), y_test=np.array([0, 1, 2, 0, 1, 2]))
+    result = run("train", "--data", path, "--iterations", 5)
+    assert result.exit_code == 2
+    assert "the test set holds class 2, which the training set does not have" in result.output

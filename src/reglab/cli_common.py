@@ -10,6 +10,7 @@ from pathlib import Path
 import sys
 
 import click
+import numpy as np
 from rich.console import Console
 
 from ._validation import ReglabError
@@ -138,6 +139,12 @@ def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, 
     from .compare import with_dev_split
 
     data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default)
+    for split in ("dev", "test"):
+        y = getattr(data, f"y_{split}")
+        unseen = np.setdiff1d(y, data.y_train) if y is not None else ()
+        if len(unseen):
+            raise CommandError(f"the {split} set holds class {unseen[0]}, which the training set "
+                               f"does not have: a network trained on it could never predict it")
     if need_dev and not data.has_dev:
         data = with_dev_split(data, seed=data_seed)
     return data if train_size is None else subsample_train(data, train_size, seed=data_seed)
