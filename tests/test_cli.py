@@ -143,3 +143,9 @@ def test_a_test_class_missing_from_training_is_refused(tmp_path):
     result = run("train", "--data", path, "--iterations", 5)
     assert result.exit_code == 2
     assert "the test set holds class 2, which the training set does not have" in result.output
+
+
+def test_dev_on_a_course_file_holds_out_part_of_its_training_set(football_path):
+    result = run("train", "--data", football_path, "--dev", "--iterations", 5, "--print-every", 5)
+    assert result.exit_code == 0, result.output
+    assert "train 158 [79 79], dev 53 [26 27], test 200" in result.output

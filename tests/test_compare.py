@@ -152,3 +152,10 @@ def test_mini_batch_runs_are_evaluated_every_percent(tmp_path):
     plain = next(r for r in runs if r["group"] == "none")
     assert plain["steps"] == 20 * 15  # 150 training examples in batches of 10
     assert len(plain["history"]["eval_steps"]) == 101
+
+
+def test_compare_course_refuses_options_it_would_ignore(football_path, tmp_path):
+    result = CliRunner().invoke(main, ["compare", "--course", "--data", str(football_path),
+                                       "--layers", "5", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--layers cannot be combined with it" in result.output

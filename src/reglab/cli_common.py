@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ._validation import ReglabError
 from .activations import ACTIVATIONS
+from .compare import with_dev_split
 from .data import DATASETS, load_dataset, load_file, subsample_train
 from .initializers import INITIALIZERS
 from .training import TrainConfig
@@ -136,8 +137,6 @@ def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, 
     set held out as dev; ``train_size`` then subsamples what is left for training,
     so the dev and test sets stay whole.
     """
-    from .compare import with_dev_split
-
     data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default)
     for split in ("dev", "test"):
         y = getattr(data, f"y_{split}")
@@ -159,13 +158,14 @@ def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, defa
         kwargs = {"label": label} if label is not None else {}
         if not data_file.endswith(".mat"):
             kwargs.update(seed=data_seed, dev=with_dev)
-        return load_file(data_file, **kwargs)
+            return load_file(data_file, **kwargs)
+        data = load_file(data_file, **kwargs)  # a .mat file fixes train and test
+        return with_dev_split(data, seed=data_seed) if with_dev else data
     kwargs = {k: v for k, v in dict(n_samples=n_samples, noise=noise).items() if v is not None}
     name = dataset or default
-    if name != "circles_course":
-        kwargs["seed"] = data_seed
-        kwargs["dev"] = with_dev
-    return load_dataset(name, **kwargs)
+    if name == "circles_course":  # the course's fixed draws: no seed, no dev set to make
+        return with_dev_split(load_dataset(name), seed=data_seed) if with_dev else load_dataset(name)
+    return load_dataset(name, **kwargs, seed=data_seed, dev=with_dev)
 
 
 def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bool = False):

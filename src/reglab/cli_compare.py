@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
@@ -18,6 +19,7 @@ from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_option
                          write_json)
 from .compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
+from .data import load_football
 from .runner import RunLog, default_jobs
 
 COURSE_PREFIX = "course "
@@ -152,6 +154,15 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
     if course_mode and not data_file:
         raise CommandError("--course needs the course's data: --data path/to/football.mat")
+    if course_mode:  # the course fixes the network and the data; say so rather than ignore options
+        ctx = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in ctx.params
+                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode")
+                 and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+        if given:
+            raise CommandError(f"--course runs the course's own network and settings; "
+                               f"{', '.join(given)} cannot be combined with it")
+        load_football(data_file)  # refuses a file without the football layout, before training
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                      default="field", need_dev=not course_mode)
     seed_list = list(range(seeds))
