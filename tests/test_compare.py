@@ -13,7 +13,8 @@ from scipy import stats
 
 from reglab import InputError, TrainConfig
 from reglab.cli import main
-from reglab.compare import Setting, compare, default_settings, summarize, tune, with_dev_split
+from reglab.compare import Setting, compare, default_settings, summarize, tune
+from reglab.data import with_dev_split
 from reglab.data import load_dataset
 from reglab.stats import mean_ci
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from reglab import InputError, TrainConfig, train
-from reglab.compare import with_dev_split
+from reglab.data import with_dev_split
 from reglab.data import load_dataset
 from reglab.early_stopping import replay_history
 

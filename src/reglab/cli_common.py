@@ -15,8 +15,7 @@ from rich.console import Console
 
 from ._validation import ReglabError
 from .activations import ACTIVATIONS
-from .compare import with_dev_split
-from .data import DATASETS, load_dataset, load_file, subsample_train
+from .data import DATASETS, load_dataset, load_file, subsample_train, with_dev_split
 from .initializers import INITIALIZERS
 from .training import TrainConfig
 

@@ -119,7 +119,7 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
 
 def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                         n_seeds, jobs, with_curve, sizes, out, json_out, baseline, threshold, model):
-    from .compare import with_dev_split
+    from .cli_compare import total_steps
     from .learning_curves import check_train_sizes, learning_curve
     from .runner import RunSpec, default_jobs, run_all
     from .stats import mean_ci
@@ -134,19 +134,14 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     if with_curve:
         _check_destination(out, "--out", "folder")
     # A built-in data set is split with a dev set; a file is loaded as it comes (an .npz with
-    # its own test set refuses dev=True) and with_dev_split carves a dev set if it has none.
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, not data_file,
-                     default="breast_cancer")
-    data = with_dev_split(data, seed=data_seed)
-    if train_size is not None:  # after carving the dev set, which stays whole
-        from .data import subsample_train
-        data = subsample_train(data, train_size, seed=data_seed)
+    # its own test set refuses dev=True) and gets a dev set carved from its training set.
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, not data_file, train_size,
+                     default="breast_cancer", need_dev=True)
     if with_curve:
         check_train_sizes(list(sizes), len(data.y_train))
     first = model.pop("seed")
     seeds = list(range(first, first + n_seeds))
-    steps = model["iterations"] if model["epochs"] is None else model["epochs"]
-    config = make_config(**model, record_every=max(1, steps))
+    config = make_config(**model, record_every=total_steps(model, len(data.y_train)))  # at the end
     console.print(f"[bold]{data.summary()}[/]")
     with console.status(f"training {n_seeds} run(s)"):
         records = run_all([RunSpec("diagnose", {}, s) for s in seeds], data, config, jobs=jobs)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import InputError, check_float
-from .data import Dataset, train_dev_test_split
+from .data import Dataset
 from .dropout import check_keep_probs
 from .runner import RunSpec, run_all
 from .stats import Interval, mean_ci
@@ -178,16 +178,6 @@ def summarize(records, settings) -> list[SummaryRow]:
     return rows
 
 
-def with_dev_split(data: Dataset, seed: int = 0) -> Dataset:
-    """``data`` itself if it has a dev set, else a quarter of its training set held out as dev."""
-    if data.has_dev:
-        return data
-    carved = train_dev_test_split(data.X_train, data.y_train, ratios=(0.75, 0.0, 0.25), seed=seed,
-                                  name=data.name)
-    return dataclasses.replace(data, X_train=carved.X_train, y_train=carved.y_train,
-                               X_dev=carved.X_test, y_dev=carved.y_test)
-
-
 def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done=None):
     """Choose the L2, L1 and dropout strengths with the best mean dev accuracy.
 
@@ -195,7 +185,7 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values.
     """
     if not data.has_dev:
-        raise InputError("tune needs a dev set: use with_dev_split(data) or a data set with dev")
+        raise InputError("tune needs a dev set: use reglab.data.with_dev_split(data) or a data set with dev")
     grids = GRIDS if grids is None else grids
     base = _base(base)
     specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)

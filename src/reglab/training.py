@@ -330,8 +330,9 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         if stopper is not None:
             stop = stopper.update(step, getattr(history, config.monitor)[-1])
             if stopper.improved:
-                best = ([W.copy() for W in weights], [b.copy() for b in biases])
                 history.best_step = step
+                if config.restore_best:
+                    best = ([W.copy() for W in weights], [b.copy() for b in biases])
             if stop:
                 return "early stopping: " + stopper.reason()
         return "callback" if asked_to_stop else None
@@ -385,7 +386,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
             reason = "interrupted"
     history.stopped_at = step
     history.stop_reason = reason or "completed"
-    if best is not None and config.restore_best:
+    if best is not None:
         for l in range(len(weights)):  # in place: the network holds these arrays
             weights[l][...] = best[0][l]
             biases[l][...] = best[1][l]

@@ -212,3 +212,13 @@ def subsample_train(data: Dataset, n_train: int, *, seed=0) -> Dataset:
     sub = train_dev_test_split(data.X_train, data.y_train, ratios=(frac, 0.0, 1.0 - frac),
                                seed=seed, name=data.name)
     return dataclasses.replace(data, X_train=sub.X_train, y_train=sub.y_train)
+
+
+def with_dev_split(data: Dataset, seed: int = 0) -> Dataset:
+    """``data`` itself if it has a dev set, else a quarter of its training set held out as dev."""
+    if data.has_dev:
+        return data
+    carved = train_dev_test_split(data.X_train, data.y_train, ratios=(0.75, 0.0, 0.25), seed=seed,
+                                  name=data.name)
+    return dataclasses.replace(data, X_train=carved.X_train, y_train=carved.y_train,
+                               X_dev=carved.X_test, y_dev=carved.y_test)
