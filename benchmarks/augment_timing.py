@@ -1,10 +1,10 @@
-"""Timings of reglab.augment on batches of 64: 2-D points against the bare NumPy
+"""Timings of reglab.training.augment on batches of 64: 2-D points against the bare NumPy
 minimum, digits transforms against per-image scipy.ndimage loops.
 
 Run: python benchmarks/augment_timing.py
 """
 import timeit, numpy as np, scipy.ndimage as nd
-from reglab.augment import make_augmenter
+from reglab.training.augment import make_augmenter
 from reglab.data import load_digits, make_circles
 def t(fn, n):
     return min(timeit.repeat(fn, number=n, repeat=7)) / n * 1e6

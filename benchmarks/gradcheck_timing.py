@@ -13,10 +13,10 @@ import time
 import numpy as np
 from click.testing import CliRunner
 
-from reglab.cli_gradcheck import gradcheck, random_problem
-from reglab.gradcheck import check_gradients
-from reglab.gradcheck_course import check_1d, course_case_nd, course_nd_inputs
-from reglab.network import Network, forward
+from reglab.cli.gradcheck import gradcheck, random_problem
+from reglab.gradcheck.core import check_gradients
+from reglab.gradcheck.course import check_1d, course_case_nd, course_nd_inputs
+from reglab.nn.network import Network, forward
 
 
 def median_seconds(fn, repeat=5):

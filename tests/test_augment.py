@@ -1,4 +1,4 @@
-"""Tests of reglab.augment: online/offline augmentation of 2-D points and images."""
+"""Tests of reglab.training.augment: online/offline augmentation of 2-D points and images."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.ndimage
 
 from reglab._validation import InputError
-from reglab.augment import (TRANSFORMS, Augmenter, Transform, make_augmenter,
+from reglab.training.augment import (TRANSFORMS, Augmenter, Transform, make_augmenter,
                             parse_augment)
 from reglab.data import load_digits, make_circles, make_field, make_moons, make_xor
 

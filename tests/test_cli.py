@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from reglab import load_network
-from reglab.cli import main
+from reglab.cli.main import main
 
 
 def run(*args):

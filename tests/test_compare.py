@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from scipy import stats
 
 from reglab import InputError, TrainConfig
-from reglab.cli import main
-from reglab.compare import Setting, compare, default_settings, summarize, tune
+from reglab.cli.main import main
+from reglab.experiments.compare import Setting, compare, default_settings, summarize, tune
 from reglab.data import with_dev_split
 from reglab.data import load_dataset
-from reglab.stats import mean_ci
+from reglab.experiments.stats import mean_ci
 
 
 def test_mean_ci_is_the_student_t_interval():

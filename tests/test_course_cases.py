@@ -7,11 +7,11 @@ import pytest
 from conftest import as_array
 from scipy.special import expit, logit
 
-from reglab.activations import get_activation
-from reglab.dropout import CourseMasks
-from reglab.network import backward, cost, forward
-from reglab.outputs import get_output
-from reglab.regularizers import L2
+from reglab.nn.activations import get_activation
+from reglab.nn.dropout import CourseMasks
+from reglab.nn.network import backward, cost, forward
+from reglab.nn.outputs import get_output
+from reglab.nn.regularizers import L2
 
 RELU = [get_activation("relu")] * 2
 

@@ -442,7 +442,7 @@ def test_npz_labels_follow_the_csv_rule_over_all_stored_splits(tmp_path):
 def test_npz_empty_truncated_or_damaged_names_the_file(tmp_path):
     from click.testing import CliRunner
 
-    from reglab.cli import main
+    from reglab.cli.main import main
 
     X, y = _toy(n=50, k=2)
     np.savez_compressed(tmp_path / "good.npz", X=X, y=y)

@@ -18,12 +18,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from reglab._validation import InputError
-from reglab.cli_diagnose import diagnose as diagnose_command
+from reglab.cli.diagnose import diagnose as diagnose_command
 from reglab.data import load_dataset
-from reglab.diagnose import FINE, HIGH_BIAS, HIGH_VARIANCE, MISMATCH, REMEDIES, Diagnosis, diagnose
-from reglab.learning_curves import check_train_sizes, learning_curve, stratified_order
-from reglab.plots import learning_curve as plot_learning_curve
-from reglab.training import TrainConfig
+from reglab.experiments.diagnose import FINE, HIGH_BIAS, HIGH_VARIANCE, MISMATCH, REMEDIES, Diagnosis, diagnose
+from reglab.experiments.learning_curves import check_train_sizes, learning_curve, stratified_order
+from reglab.report.plots import learning_curve as plot_learning_curve
+from reglab.training.loop import TrainConfig
 
 BIAS_REMEDIES = REMEDIES[HIGH_BIAS]
 VARIANCE_REMEDIES = REMEDIES[HIGH_VARIANCE]

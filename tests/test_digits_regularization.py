@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from reglab import TrainConfig
-from reglab.compare import Setting, compare, summarize
+from reglab.experiments.compare import Setting, compare, summarize
 from reglab.data import load_dataset, subsample_train
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from reglab._validation import InputError
-from reglab.early_stopping import (MONITORS, EarlyStopping, ReplayResult, ReplayRow, replay,
+from reglab.training.early_stopping import (MONITORS, EarlyStopping, ReplayResult, ReplayRow, replay,
                                    replay_grid, replay_history)
-from reglab.training import History
+from reglab.training.loop import History
 
 NAN = math.nan
 # dev cost: best 0.50 at step 300, a later and better 0.49 at step 700

@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from conftest import as_array
 
 from reglab._validation import InputError
-from reglab.cli_gradcheck import gradcheck
-from reglab.dropout import FreshMasks
-from reglab.gradcheck import GradCheckReport, band, check_gradients
-from reglab.gradcheck_course import (COURSE_KEYS, check_1d, course_bug_backward, course_case_nd,
+from reglab.cli.gradcheck import gradcheck
+from reglab.nn.dropout import FreshMasks
+from reglab.gradcheck.core import GradCheckReport, band, check_gradients
+from reglab.gradcheck.course import (COURSE_KEYS, check_1d, course_bug_backward, course_case_nd,
                                      course_nd_inputs)
-from reglab.initializers import initialize
-from reglab.network import Network, backward, cost, forward
-from reglab.outputs import get_output
-from reglab.regularizers import L2
+from reglab.nn.initializers import initialize
+from reglab.nn.network import Network, backward, cost, forward
+from reglab.nn.outputs import get_output
+from reglab.nn.regularizers import L2
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 PENALTIES = ({}, {"l2": 0.7}, {"l1": 0.5}, {"keep_prob": 0.7},
@@ -321,7 +321,7 @@ def test_bands():
 
 def test_bad_inputs_are_refused():
     net, X, y = random_network(1, "relu", "sigmoid", seed=13)
-    with pytest.raises(TypeError, match="network must be a reglab.network.Network, got dict"):
+    with pytest.raises(TypeError, match="network must be a reglab.nn.network.Network, got dict"):
         check_gradients(net.params(), X, y)
     with pytest.raises(InputError, match=r"epsilon must be in \(0, inf\], got 0"):
         check_gradients(net, X, y, epsilon=0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reglab.activations import ACTIVATIONS, get_activation
-from reglab.dropout import FreshMasks
-from reglab.initializers import initialize
-from reglab.network import backward, cost, forward
-from reglab.outputs import get_output
-from reglab.regularizers import L1, L2
+from reglab.nn.activations import ACTIVATIONS, get_activation
+from reglab.nn.dropout import FreshMasks
+from reglab.nn.initializers import initialize
+from reglab.nn.network import backward, cost, forward
+from reglab.nn.outputs import get_output
+from reglab.nn.regularizers import L1, L2
 
 EPS = 1e-6
 

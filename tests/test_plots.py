@@ -1,4 +1,4 @@
-"""Tests of reglab.plots: every figure is a real, non-blank PNG of the expected shape."""
+"""Tests of reglab.report.plots: every figure is a real, non-blank PNG of the expected shape."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reglab import InputError, TrainConfig, plots, train
+from reglab import InputError, TrainConfig, train
+from reglab.report import plots
 from reglab.data import Dataset, make_moons, train_dev_test_split
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -193,7 +194,7 @@ def test_import_reglab_does_not_import_matplotlib():
 
 
 def test_plots_never_use_pyplot(tmp_path):
-    code = ("import sys, numpy as np; from reglab import plots; "
+    code = ("import sys, numpy as np; from reglab.report import plots; "
             f"plots.cost_curves({{'l2': [np.linspace(1, 0.1, 50)]}}, {str(tmp_path / 'c.png')!r}); "
             "print('matplotlib.pyplot' in sys.modules, 'matplotlib' in sys.modules)")
     assert _run_python(code) == "False True"

@@ -1,4 +1,4 @@
-"""Tests of reglab.report: one self-contained, escaped HTML file."""
+"""Tests of reglab.report.html: one self-contained, escaped HTML file."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PIL import Image
 
 from reglab import InputError
 from reglab.io import reglab_version
-from reglab.report import Section, Table, format_cell, write_report
+from reglab.report.html import Section, Table, format_cell, write_report
 
 EVIL = "<script>alert('x')</script> & co"
 

@@ -20,8 +20,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from reglab import plots
-from reglab.report import Section, Table, write_report
+from reglab.report import plots
+from reglab.report.html import Section, Table, write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -110,7 +110,7 @@ def test_the_compare_report_renders_offline_in_chromium(browser, tmp_path):
     """The report ``reglab compare`` writes: every figure loads, nothing is fetched."""
     from click.testing import CliRunner
 
-    from reglab.cli import main
+    from reglab.cli.main import main
 
     out = tmp_path / "compare"
     result = CliRunner().invoke(main, ["compare", "--seeds", "2", "--iterations", "200", "--jobs", "1",

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from reglab import course
-from reglab.cli import main
-from reglab.training import TrainConfig, train
+from reglab.experiments import course
+from reglab.cli.main import main
+from reglab.training.loop import TrainConfig, train
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from reglab import InputError
-from reglab.cli import main
-from reglab.course import FOOTBALL
-from reglab.sweep import Grid, label
+from reglab.cli.main import main
+from reglab.experiments.course import FOOTBALL
+from reglab.experiments.sweep import Grid, label
 
 
 def test_grid_keeps_swept_parameters_only():
@@ -110,7 +110,7 @@ def test_a_killed_sweep_resumes_with_every_run_exactly_once(tmp_path):
 
 def test_an_interrupted_run_is_not_logged_as_finished(monkeypatch, tmp_path):
     """Ctrl-C reaches train() in the workers, which returns a truncated run: it must not count."""
-    import reglab.runner as runner
+    import reglab.experiments.runner as runner
     from reglab import TrainConfig
     from reglab.data import load_dataset
 

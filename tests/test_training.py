@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from reglab import InputError, TrainConfig, TrainingError, train
-from reglab.dropout import CourseMasks, FreshMasks, check_keep_probs
+from reglab.nn.dropout import CourseMasks, FreshMasks, check_keep_probs
 from reglab.data import make_moons, make_circles_course
-from reglab.initializers import initialize
-from reglab.network import Network
+from reglab.nn.initializers import initialize
+from reglab.nn.network import Network
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from reglab import InputError, TrainConfig, train
 from reglab.data import with_dev_split
 from reglab.data import load_dataset
-from reglab.early_stopping import replay_history
+from reglab.training.early_stopping import replay_history
 
 
 @pytest.fixture(scope="module")

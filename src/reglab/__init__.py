@@ -9,16 +9,16 @@ The public API::
 """
 
 from ._validation import InputError, ReglabError, TrainingError
-from .augment import Augmenter, make_augmenter
+from .training.augment import Augmenter, make_augmenter
 from .data import Dataset, load_dataset, load_file, load_football, train_dev_test_split
-from .diagnose import Diagnosis
-from .early_stopping import EarlyStopping, replay, replay_history
-from .gradcheck import GradCheckReport, check_gradients
-from .initializers import get_initializer
+from .experiments.diagnose import Diagnosis
+from .training.early_stopping import EarlyStopping, replay, replay_history
+from .gradcheck.core import GradCheckReport, check_gradients
+from .nn.initializers import get_initializer
 from .io import load_network, save_network
-from .network import Network
-from .regularizers import L1, L2, get_regularizer
-from .training import History, TrainConfig, TrainResult, train
+from .nn.network import Network
+from .nn.regularizers import L1, L2, get_regularizer
+from .training.loop import History, TrainConfig, TrainResult, train
 
 __all__ = [
     "Augmenter", "Dataset", "Diagnosis", "EarlyStopping", "GradCheckReport", "History",

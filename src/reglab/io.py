@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import InputError
-from .network import Network
+from .nn.network import Network
 
 FORMAT = "reglab-network"
 FORMAT_VERSION = 1

@@ -1,5 +1,8 @@
 """Data sets for reglab: a :class:`Dataset` container, lecture-sized
-train/dev/test splits, 2-D toy generators, small real sets and file loaders."""
+train/dev/test splits, 2-D toy generators, small real sets and file loaders.
+
+Beside ``reglab.nn`` at the bottom: imports nothing of reglab but
+``reglab._validation``."""
 
 from .dataset import SYMMETRIES, Dataset
 from .files import load_csv, load_file, load_football, load_mat, load_npz

@@ -13,11 +13,11 @@ import click
 import numpy as np
 from rich.console import Console
 
-from ._validation import ReglabError
-from .activations import ACTIVATIONS
-from .data import DATASETS, load_dataset, load_file, subsample_train, with_dev_split
-from .initializers import INITIALIZERS
-from .training import TrainConfig
+from .._validation import ReglabError
+from ..nn.activations import ACTIVATIONS
+from ..data import DATASETS, load_dataset, load_file, subsample_train, with_dev_split
+from ..nn.initializers import INITIALIZERS
+from ..training.loop import TrainConfig
 
 #: Wide enough for the tables when output goes to a file or a pipe.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ._validation import InputError, describe
+from .._validation import InputError, describe
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # strings that read as numbers ("94.8%", "-0.3", "1,024", "+2.1 pp", "0.93 ± 0.01") are right-aligned
@@ -196,7 +196,7 @@ def write_report(path, *, title: str, intro: str = "", sections) -> Path:
     Path of the written file. It needs no network: CSS inline, no JavaScript,
     every image a ``data:`` URI. The footer gives the reglab version and the date.
     """
-    from .io import reglab_version
+    from ..io import reglab_version
     if not isinstance(title, str) or not title.strip():
         raise InputError(f"title must be a non-empty string, got {describe(title)}")
     if not isinstance(intro, str):

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import InputError, check_float
-from .data import Dataset
-from .dropout import check_keep_probs
+from .._validation import InputError, check_float
+from ..data import Dataset
+from ..nn.dropout import check_keep_probs
 from .runner import RunSpec, run_all
 from .stats import Interval, mean_ci
-from .training import TrainConfig
+from ..training.loop import TrainConfig
 
 #: Candidate strengths tried by ``tune`` (each on the dev set).
 GRIDS = {
@@ -110,7 +110,7 @@ def check_fits(data: Dataset, config: TrainConfig, what: str) -> None:
     if config.early_stopping is not None and config.monitor.startswith("dev_") and not data.has_dev:
         raise InputError(f"{what} uses early stopping, which needs a dev set")
     if config.augment is not None:
-        from .augment import make_augmenter
+        from ..training.augment import make_augmenter
         make_augmenter(config.augment, image_shape=data.image_shape, symmetries=data.symmetries,
                        dataset_name=data.name, allow_flips=config.allow_flips)
 

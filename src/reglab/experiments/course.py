@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .data import load_football, make_circles_course
-from .training import TrainConfig, train
+from ..data import load_football, make_circles_course
+from ..training.loop import TrainConfig, train
 
 COST_RTOL = 1e-9  # different BLAS summation orders move the last digits
 RECOMPUTED_COST_RTOL = 1e-8

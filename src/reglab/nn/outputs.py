@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
-from ._validation import check_choice
+from .._validation import check_choice
 
 
 def sigmoid_proba(Z: np.ndarray) -> np.ndarray:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import InputError, check_int, describe
-from .data import Dataset
+from .._validation import InputError, check_int, describe
+from ..data import Dataset
 from .runner import RunSpec, execute
-from .training import TrainConfig
+from ..training.loop import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import InputError, check_choice, check_float
+from .._validation import InputError, check_choice, check_float
 
 
 class Initializer:

@@ -12,7 +12,7 @@ minimises: mean cross-entropy from logits plus the L2/L1 penalties, with
 dropout masks drawn once and frozen for the analytic gradient and both sides of
 every difference.
 
-:mod:`reglab.gradcheck_course` reproduces the course's two checks in the course's
+:mod:`reglab.gradcheck.course` reproduces the course's two checks in the course's
 own layout and arithmetic; its published n-D differences are dominated by
 float64 round-off, so only the same arithmetic reproduces them.
 """
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import InputError, check_binary_labels, check_float, check_int, check_labels, check_X, describe
-from .dropout import FreshMasks, check_keep_probs
-from .network import Network, backward, cost, forward
-from .regularizers import L1, L2
+from .._validation import InputError, check_binary_labels, check_float, check_int, check_labels, check_X, describe
+from ..nn.dropout import FreshMasks, check_keep_probs
+from ..nn.network import Network, backward, cost, forward
+from ..nn.regularizers import L1, L2
 
 PASS_BELOW = 1e-7
 WARN_UP_TO = 1e-5
@@ -299,7 +299,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
 
     Parameters
     ----------
-    network : :class:`reglab.network.Network` (not modified)
+    network : :class:`reglab.nn.network.Network` (not modified)
     X : array ``(m, n[0])``; y : array ``(m,)`` of labels (0/1 for a sigmoid output)
     l2, l1 : float, penalty strengths as in training (``lambd/(2m) ||W||^2``, ``lambd/m |W|``)
     keep_prob : float or one per hidden layer; masks are drawn once from
@@ -311,7 +311,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
         or when the tensor is smaller); drawn from the same seed
     seed : int >= 0
     gradient_fn : callable or None
-        Replaces :func:`reglab.network.backward` (same signature:
+        Replaces :func:`reglab.nn.network.backward` (same signature:
         ``(weights, cache, dlogits, activations, masks, keep_probs, regularizers) -> (dW, db)``)
         to check a new or deliberately broken backward pass.
     n_worst : int, how many worst entries to report
@@ -346,7 +346,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
     ('pass', [])
     """
     if not isinstance(network, Network):
-        raise TypeError(f"network must be a reglab.network.Network, got {type(network).__name__}")
+        raise TypeError(f"network must be a reglab.nn.network.Network, got {type(network).__name__}")
     epsilon, n_worst = _check_common(epsilon, n_worst)
     X = check_X(X, n_features=network.layer_sizes[0])
     y = check_labels(y, n_samples=len(X))
@@ -365,7 +365,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
         sample = check_int(sample, "sample", low=1)
     seed = check_int(seed, "seed", low=0)
     if gradient_fn is not None and not callable(gradient_fn):
-        raise TypeError(f"gradient_fn must be callable like reglab.network.backward, got {gradient_fn!r}")
+        raise TypeError(f"gradient_fn must be callable like reglab.nn.network.backward, got {gradient_fn!r}")
     for name, arr in network.params().items():
         if not np.all(np.isfinite(arr)):
             raise InputError(f"network parameter {name} contains NaN or inf")

@@ -15,17 +15,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from . import course
-from .cli_common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
+from ..experiments import course
+from .common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
-from .cli_compare import compare
-from .cli_diagnose import diagnose
-from .cli_gradcheck import gradcheck
-from .cli_sweep import sweep
-from .early_stopping import replay_grid
-from .io import reglab_version, save_network
-from .training import train as train_network
+from .compare import compare
+from .diagnose import diagnose
+from .gradcheck import gradcheck
+from .sweep import sweep
+from ..training.early_stopping import replay_grid
+from ..io import reglab_version, save_network
+from ..training.loop import train as train_network
 
 
 

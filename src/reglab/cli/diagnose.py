@@ -8,10 +8,10 @@ import click
 from click.core import ParameterSource
 from rich.table import Table
 
-from ._validation import check_float
-from .cli_common import (CommandError, console, data_options, guarded, load_data, make_config,
+from .._validation import check_float
+from .common import (CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json)
-from .diagnose import diagnose as diagnose_errors
+from ..experiments.diagnose import diagnose as diagnose_errors
 
 NUMBER_OPTIONS = ("train_error", "dev_error", "test_error")
 
@@ -119,10 +119,10 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
 
 def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                         n_seeds, jobs, with_curve, sizes, out, json_out, baseline, threshold, model):
-    from .cli_compare import total_steps
-    from .learning_curves import check_train_sizes, learning_curve
-    from .runner import RunSpec, default_jobs, run_all
-    from .stats import mean_ci
+    from .compare import total_steps
+    from ..experiments.learning_curves import check_train_sizes, learning_curve
+    from ..experiments.runner import RunSpec, default_jobs, run_all
+    from ..experiments.stats import mean_ci
 
     if not with_dev and ctx.get_parameter_source("with_dev") == ParameterSource.COMMANDLINE:
         raise CommandError("diagnose needs a dev set to measure variance; drop --no-dev")
@@ -171,7 +171,7 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     payload = {"dataset": data.summary(), "config": config.to_dict(), "seeds": [r.seed for r in ok],
                "measured": measured, "diagnosis": d.to_dict()}
     if with_curve:
-        from . import plots
+        from ..report import plots
         with console.status("learning curve"):
             lc = learning_curve(data, config, list(sizes), seeds, jobs=jobs)
             path = plots.learning_curve(lc.sizes, lc.train_error, lc.dev_error,
@@ -192,7 +192,7 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
 
 def _write_report(out: Path, data, config, d, measured, lc, curve_png) -> Path:
     """A single-file report: the measured errors, the verdict, the learning curve."""
-    from .report import Section, Table as ReportTable, write_report
+    from ..report.html import Section, Table as ReportTable, write_report
 
     rows = [[split, f"{measured[f'{split}_error']['mean']:.2%}"] for split in ("train", "dev", "test")]
     curve = [[str(n), f"{tr:.2%}", f"{dv:.2%}"]

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._validation import InputError, check_choice, check_float, check_int, describe
+from .._validation import InputError, check_choice, check_float, check_int, describe
 
 MONITORS: dict[str, str] = {"dev_cost": "min", "dev_accuracy": "max",
                             "train_cost": "min", "train_accuracy": "max"}
@@ -228,7 +228,7 @@ def replay_grid(steps, values, *, monitor: str, patiences, min_deltas,
 
 def replay_history(history, *, monitor: str = "dev_cost", patience: int = 5,
                    min_delta: float = 0.0, start_from: int = 0) -> ReplayResult:
-    """:func:`replay` on a :class:`~reglab.training.History` or its dict form (JSON).
+    """:func:`replay` on a :class:`~reglab.training.loop.History` or its dict form (JSON).
 
     Uses ``history.eval_steps`` and the list named by ``monitor``.
     """

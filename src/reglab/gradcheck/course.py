@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import InputError, check_float
-from .gradcheck import GradCheckReport, _build_report, _check_common
-from .network import backward
+from .._validation import InputError, check_float
+from .core import GradCheckReport, _build_report, _check_common
+from ..nn.network import backward
 
 
 def course_bug_backward(weights, cache, dlogits, activations, masks=None, keep_probs=None,
                         regularizers=(), m=None):
-    """reglab's :func:`~reglab.network.backward` with the course's two planted mistakes:
+    """reglab's :func:`~reglab.nn.network.backward` with the course's two planted mistakes:
     ``dW2`` doubled and ``db1`` computed with ``4/m`` instead of ``1/m``."""
     if len(weights) < 2:
         raise InputError("the course's planted bug needs W2: the network must have at least one hidden layer")

@@ -25,9 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import InputError, check_choice, check_float, check_int, check_sizes, describe
-from .data.dataset import SYMMETRIES
-from .data.split import check_bool
+from .._validation import InputError, check_choice, check_float, check_int, check_sizes, describe
+from ..data.dataset import SYMMETRIES
+from ..data.split import check_bool
 
 MODES = ("online", "offline")
 #: Symmetries of images an augmenter may use, beside :data:`reglab.data.SYMMETRIES`.

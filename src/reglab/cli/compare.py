@@ -13,14 +13,14 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from . import course
-from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from ..experiments import course
+from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
+from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
-from .data import load_football
-from .runner import RunLog, default_jobs
+from ..data import load_football
+from ..experiments.runner import RunLog, default_jobs
 
 COURSE_PREFIX = "course "
 
@@ -85,7 +85,7 @@ def write_csv(path: Path, records) -> None:
 
 def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
     """The compare figures; returns ``(caption, path)`` pairs."""
-    from . import plots
+    from ..report import plots
 
     ok = [r for r in records if r.error is None]
     first = {}
@@ -260,8 +260,8 @@ def _course_checks(course_records, data):
 
 def diagnosis_section(rows):
     """Bias/variance verdict per setting from its mean errors (baseline 0)."""
-    from .diagnose import diagnose
-    from .report import Section, Table
+    from ..experiments.diagnose import diagnose
+    from ..report.html import Section, Table
 
     lines = []
     for r in rows:
@@ -281,7 +281,7 @@ def diagnosis_section(rows):
 
 
 def _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows) -> Path:
-    from .report import Section, Table, write_report
+    from ..report.html import Section, Table, write_report
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
              f"Network: {data.n_features} inputs, hidden layers {list(base.layers)} ({base.hidden}), "

@@ -11,12 +11,12 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from .cli_common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .cli_compare import print_table, progress_bar, total_steps
-from .compare import check_fits
-from .sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
+from .compare import print_table, progress_bar, total_steps
+from ..experiments.compare import check_fits
+from ..experiments.sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
 
 #: With --course-compat, options left at their defaults take the course's football values.
 COURSE_DEFAULTS = {"layers": ((20, 3),), "init": "course", "learning_rate": 0.3, "iterations": 30000,
@@ -43,7 +43,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
           keep_prob,
           course_compat, seeds, jobs, resume, out, **model):
     """Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."""
-    from .runner import default_jobs
+    from ..experiments.runner import default_jobs
 
     ctx = click.get_current_context()
     if course_compat:
@@ -130,7 +130,7 @@ def _write_csv(path, records, grid):
 
 
 def _figures(out, data, grid, rows, records, held):
-    from . import plots
+    from ..report import plots
 
     figures = []
     first, values = grid.params[0]
@@ -166,7 +166,7 @@ def _figures(out, data, grid, rows, records, held):
 
 
 def _report(out, data, base, grid, columns, body, figures, seeds, held):
-    from .report import Section, Table, write_report
+    from ..report.html import Section, Table, write_report
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
              f"Swept: " + "; ".join(f"{n} over {', '.join(map(str, v))}" for n, v in grid.params)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_labels, check_X
+from .._validation import check_labels, check_X
 from .activations import Activation, get_activation
 from .outputs import Output, get_output
 

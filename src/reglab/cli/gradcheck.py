@@ -10,12 +10,12 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from .activations import get_activation
-from .cli_common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, guarded, write_json
-from .gradcheck import check_gradients
-from .gradcheck_course import check_1d, course_bug_backward, course_case_nd
-from .initializers import INITIALIZERS, initialize
-from .network import Network
+from ..nn.activations import get_activation
+from .common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, guarded, write_json
+from ..gradcheck.core import check_gradients
+from ..gradcheck.course import check_1d, course_bug_backward, course_case_nd
+from ..nn.initializers import INITIALIZERS, initialize
+from ..nn.network import Network
 
 # Options that shape the random network; the course cases have their own fixed ones.
 NETWORK_OPTIONS = ("layers", "hidden", "output", "classes", "features", "examples", "init",

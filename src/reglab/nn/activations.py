@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from ._validation import check_choice
+from .._validation import check_choice
 
 LEAKY_SLOPE = 0.01
 

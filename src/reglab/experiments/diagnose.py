@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from ._validation import check_float
+from .._validation import check_float
 
 HIGH_BIAS, HIGH_VARIANCE, MISMATCH, FINE = "high bias", "high variance", "dev/test mismatch", "fine"
 #: The lecture's remedies for each case, in the order it gives them.

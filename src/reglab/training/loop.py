@@ -14,15 +14,15 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._validation import (InputError, TrainingError, check_binary_labels, check_choice,
+from .._validation import (InputError, TrainingError, check_binary_labels, check_choice,
                           check_float, check_int, check_labels, check_sizes, check_X)
-from .activations import get_activation
-from .dropout import check_keep_probs, make_sampler
+from ..nn.activations import get_activation
+from ..nn.dropout import check_keep_probs, make_sampler
 from .early_stopping import EarlyStopping
-from .initializers import get_initializer, initialize
-from .network import Network, backward, cost, forward
-from .outputs import OUTPUTS, get_output
-from .regularizers import L1, L2
+from ..nn.initializers import get_initializer, initialize
+from ..nn.network import Network, backward, cost, forward
+from ..nn.outputs import OUTPUTS, get_output
+from ..nn.regularizers import L1, L2
 
 COURSE_INIT_SEED = 3
 
@@ -58,10 +58,10 @@ class TrainConfig:
         ``monitor`` (``dev_cost`` or ``dev_accuracy``; direction fixed by the
         name) by more than ``min_delta``, ignoring evaluations before step
         ``start_from``; with ``restore_best`` the network ends with the weights of
-        the best evaluation. See :mod:`reglab.early_stopping`.
+        the best evaluation. See :mod:`reglab.training.early_stopping`.
     augment : str or None
         Data augmentation of the training batches, e.g. ``"jitter:0.05"`` or
-        ``"shift:1,rotate:10"`` (see :mod:`reglab.augment`); ``augment_mode``
+        ``"shift:1,rotate:10"`` (see :mod:`reglab.training.augment`); ``augment_mode``
         ``"online"`` (fresh transforms every step) or ``"offline"`` (the
         training set expanded ``augment_factor`` times once); ``allow_flips``
         permits flips a data set does not declare.

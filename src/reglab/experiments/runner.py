@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import ReglabError
-from .network import Network
-from .training import TrainConfig, train
+from .._validation import ReglabError
+from ..nn.network import Network
+from ..training.loop import TrainConfig, train
 
 #: A weight counts as "near zero" below this magnitude (L1 drives weights there).
 NEAR_ZERO = 1e-3

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import InputError, check_choice, check_float, check_int, describe
+from .._validation import InputError, check_choice, check_float, check_int, describe
 
 DPI = 140
 #: Okabe & Ito (2008) for lines on white (yellow last), then a few tab10 extras.
@@ -121,7 +121,7 @@ def _is_number(v) -> bool:
 
 
 def _check_panels(panels):
-    from .network import Network
+    from ..nn.network import Network
     if not isinstance(panels, (list, tuple)) or not panels:
         raise InputError(f"panels must be a non-empty list of (label, network[, subtitle]), "
                          f"got {describe(panels)}")
@@ -153,7 +153,7 @@ def decision_boundaries(panels, data, path, *, title=None, ncols=None, grid=300)
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap
     from matplotlib.lines import Line2D
 
-    from .data import Dataset
+    from ..data import Dataset
     panels = _check_panels(panels)
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a reglab Dataset, got {type(data).__name__}")
@@ -268,7 +268,7 @@ def weight_norms(norms, path, *, title=None) -> Path:
     ----------
     norms : dict ``label -> list over seeds of (steps, values)``, ``steps`` of shape
         ``(n_evals,)``, ``values`` of shape ``(n_evals, n_layers)``; from a
-        :class:`~reglab.training.History`, ``(h.eval_steps, h.weight_norms)``.
+        :class:`~reglab.training.loop.History`, ``(h.eval_steps, h.weight_norms)``.
     path, title : see the module docstring; default title ``"Weight norms during training"``.
     """
     data = {}

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import InputError, check_float, check_sizes
-from .dropout import check_keep_probs
-from .io import load_network, save_network
+from .._validation import InputError, check_float, check_sizes
+from ..nn.dropout import check_keep_probs
+from ..io import load_network, save_network
 from .runner import RunLog, RunSpec, run_all
 from .stats import mean_ci
-from .training import TrainConfig
+from ..training.loop import TrainConfig
 
 SWEEPABLE = ("l2", "l1", "keep_prob", "layers")
 

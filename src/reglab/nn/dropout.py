@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import InputError, check_float
+from .._validation import InputError, check_float
 
 
 def check_keep_probs(keep_prob, n_hidden: int) -> tuple[float, ...]:
