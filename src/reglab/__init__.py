@@ -26,4 +26,13 @@ __all__ = [
     "TrainingError", "check_gradients", "get_initializer", "get_regularizer",
     "load_dataset", "load_file", "load_football", "load_network", "make_augmenter", "replay",
     "replay_history", "save_network", "train", "train_dev_test_split",
+    "RegularizedMLPClassifier",
 ]
+
+
+def __getattr__(name):
+    # The estimator needs scikit-learn's base classes; import them only when asked.
+    if name == "RegularizedMLPClassifier":
+        from .estimator import RegularizedMLPClassifier
+        return RegularizedMLPClassifier
+    raise AttributeError(f"module 'reglab' has no attribute {name!r}")

@@ -228,8 +228,44 @@ def _nonfinite_where(weights, biases, cache=()) -> str | None:
     return None
 
 
+def initial_network(config: TrainConfig, n_features: int, n_classes: int, output: str) -> Network:
+    """The network :func:`train` starts from: weights drawn from the run's seed.
+
+    Parameters
+    ----------
+    config : TrainConfig (``seed``, ``init``, ``init_scale``, ``course_compat``, ``dtype``)
+    n_features, n_classes : input width and number of classes
+    output : ``"sigmoid"`` or ``"softmax"``
+    """
+    sizes = (n_features, *config.layers, get_output(output).n_units(n_classes))
+    init_rng = np.random.default_rng(config.seed).spawn(4)[0]  # the first of train's streams
+    source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
+    init = config.init if config.init != "random" else get_initializer("random").__class__(config.init_scale)
+    weights, biases = initialize(sizes, init, source)
+    dtype = np.dtype(config.dtype)
+    return Network([W.astype(dtype) for W in weights], [b.astype(dtype) for b in biases],
+                   config.hidden_activations, output)
+
+
+def _check_initial(initial, config: TrainConfig, n_features: int, y, y_dev) -> tuple[str, int]:
+    if not isinstance(initial, Network):
+        raise TypeError(f"initial must be a reglab Network, got {type(initial).__name__}")
+    expected = (n_features, *config.layers)
+    if initial.layer_sizes[:-1] != expected or initial.hidden != config.hidden_activations:
+        raise InputError(f"initial must have layer sizes {list(expected)} + [output] and hidden "
+                         f"activations {list(config.hidden_activations)} (from X and config), got "
+                         f"{list(initial.layer_sizes)} and {list(initial.hidden)}")
+    n_classes = initial.n_classes
+    for name, labels in (("y", y), ("y_dev", y_dev)):
+        if labels is not None and labels.size and labels.max() >= n_classes:
+            raise InputError(f"{name} must hold labels below {n_classes} (the classes of initial), "
+                             f"got label {labels.max()}")
+    return initial.output, n_classes
+
+
 def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
-          callback=None, image_shape=None, symmetries=(), dataset_name=None) -> TrainResult:
+          callback=None, image_shape=None, symmetries=(), dataset_name=None,
+          initial: Network | None = None) -> TrainResult:
     """Train a network by gradient descent.
 
     Parameters
@@ -243,6 +279,10 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     image_shape, symmetries, dataset_name : what augmentation may use: the
         ``(height, width)`` of image rows, the label-preserving symmetries of a
         2-D point set, and the data set's name for messages (see ``Dataset``).
+    initial : Network, optional
+        Start from (a copy of) these parameters instead of drawing them: warm
+        starts and one more pass over the data. Its hidden sizes and activations
+        must be the config's; its output fixes the number of classes.
 
     Returns
     -------
@@ -275,18 +315,17 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         stopper = EarlyStopping(**config.early_stopping_options())
         if config.monitor.startswith("dev_") and X_dev is None:
             raise InputError(f"early stopping on {config.monitor} needs a dev set (X_dev, y_dev)")
-    output_name, n_classes = _resolve_output(config, y, y_dev)
+    if initial is None:
+        output_name, n_classes = _resolve_output(config, y, y_dev)
+        network = initial_network(config, X.shape[1], n_classes, output_name)
+    else:
+        output_name, n_classes = _check_initial(initial, config, X.shape[1], y, y_dev)
+        network = Network([W.astype(dtype) for W in initial.weights],  # copies
+                          [b.astype(dtype) for b in initial.biases], config.hidden_activations, output_name)
     output = get_output(output_name)
     acts = [get_activation(h) for h in config.hidden_activations]
-    sizes = (X.shape[1], *config.layers, output.n_units(n_classes))
-
-    init_rng, mask_rng, shuffle_rng, augment_rng = np.random.default_rng(config.seed).spawn(4)
-    source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
-    init = config.init if config.init != "random" else get_initializer("random").__class__(config.init_scale)
-    weights, biases = initialize(sizes, init, source)
-    weights = [W.astype(dtype) for W in weights]
-    biases = [b.astype(dtype) for b in biases]
-    network = Network(weights, biases, config.hidden_activations, output_name)
+    weights, biases = network.weights, network.biases
+    _, mask_rng, shuffle_rng, augment_rng = np.random.default_rng(config.seed).spawn(4)
     keep = config.keep_probs
     sampler = make_sampler(keep, course_compat=config.course_compat, rng=mask_rng)
     regs = config.regularizers()
