@@ -52,6 +52,16 @@ def setting_colors(labels) -> dict[str, str]:
     return out
 
 
+def _colors(colors, labels) -> dict:
+    """``colors`` checked to cover ``labels``, or :func:`setting_colors` of them."""
+    if colors is None:
+        return setting_colors(labels)
+    missing = [str(k) for k in labels if str(k) not in colors]
+    if not isinstance(colors, dict) or missing:
+        raise InputError(f"colors must map every label to a colour, missing {', '.join(missing)}")
+    return {str(k): v for k, v in colors.items()}
+
+
 def _plotting(func):
     """Run ``func`` under reglab's matplotlib style."""
     @functools.wraps(func)
@@ -95,9 +105,12 @@ def _stack(runs, name: str) -> np.ndarray:
     return np.stack([a[:min(a.size for a in arrays)] for a in arrays])
 
 
-def _band(ax, x, runs, color, label, marker=None):
+def _band(ax, x, runs, color, label, marker=None, **style):
     """Mean line over seeds (rows of ``runs``) and a min-max band."""
-    ax.plot(x, runs.mean(axis=0), color=color, lw=1.8, label=label, marker=marker, ms=5)
+    style = {"marker": marker, "ms": 5, **style}
+    if style.get("marker") and len(x) > 20:
+        style.setdefault("markevery", max(1, len(x) // 12))
+    ax.plot(x, runs.mean(axis=0), color=color, lw=1.8, label=label, **style)
     if len(runs) > 1:
         ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=color, alpha=0.18, lw=0)
 
@@ -217,6 +230,36 @@ def decision_boundaries(panels, data, path, *, title=None, ncols=None, grid=300)
     return _save(fig, path, f"Decision boundaries on {data.name}" if title is None else title)
 
 
+def _percent_formatter():
+    """Percent tick labels with as many decimals as the ticks need, and no more: ticks at
+    92.5 and 95 read "92.5%" and "95.0%", never "92%" twice (PercentFormatter(decimals=0)
+    rounds them onto each other)."""
+    from matplotlib.ticker import Formatter
+
+    class Percent(Formatter):
+        ticks = ()
+
+        def set_locs(self, locs):
+            self.ticks = tuple(locs)
+
+        def __call__(self, x, pos=None):
+            locs = [v * 100 for v in (self.ticks or (x,))]
+            decimals = next((d for d in range(4)
+                             if all(abs(v - round(v, d)) < 1e-6 for v in locs)), 4)
+            return f"{x * 100:.{decimals}f}%"
+
+    return Percent()
+
+
+def line_style(label: str) -> dict:
+    """Line keywords for ``label``: the course's single runs (``"course ..."``) are dashed,
+    with open markers, drawn on top, so that one lying exactly on its multi-seed
+    counterpart stays visible."""
+    if str(label).lower().startswith("course "):
+        return {"ls": (0, (5, 3)), "marker": "o", "mfc": "white", "ms": 4.5, "zorder": 4}
+    return {}
+
+
 def _moving_average(runs: np.ndarray, window: int) -> np.ndarray:
     """Trailing mean over ``window`` steps along axis 1 (fewer at the start)."""
     c = np.concatenate([np.zeros((len(runs), 1)), np.cumsum(runs, axis=1)], axis=1)
@@ -225,7 +268,8 @@ def _moving_average(runs: np.ndarray, window: int) -> np.ndarray:
 
 
 @_plotting
-def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, smooth=1) -> Path:
+def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, smooth=1,
+                colors=None) -> Path:
     """Cost per iteration, one line per setting (mean over seeds, min-max band).
 
     Parameters
@@ -238,30 +282,36 @@ def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, 
     smooth : int >= 1, trailing moving average over this many steps, for the noisy
         costs of dropout or mini-batches; the raw mean stays faintly behind and the
         legend says so. 1 (default) draws the raw costs.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
+
+    The legend sits beside the axes, never over the curves; the course's single
+    runs (labels ``"course ..."``) are dashed with markers (:func:`line_style`).
 
     Curves longer than 2000 steps are drawn at 2000 evenly spaced steps.
     """
     smooth = check_int(smooth, "smooth", low=1)
     runs = {label: _stack(r, f"curves[{label!r}]") for label, r in _check_dict(curves, "curves").items()}
-    colors = setting_colors(runs)
-    fig, axes = _figure(1, 1, (7.5, 4.6))
+    colors = _colors(colors, runs)
+    fig, axes = _figure(1, 1, (8.6, 4.6))
     ax = axes[0, 0]
     for label, r in runs.items():
         steps = np.unique(np.linspace(0, r.shape[1] - 1, min(r.shape[1], 2000)).astype(int))
         if smooth > 1:
             ax.plot(steps, r[:, steps].mean(axis=0), color=colors[label], lw=0.6, alpha=0.3)
             r = _moving_average(r, smooth)
-        _band(ax, steps, r[:, steps], colors[label], label)
+        _band(ax, steps, r[:, steps], colors[label], label, **line_style(label))
     if logy and all((r > 0).all() for r in runs.values()):
         ax.set_yscale("log")
     ax.set(xlim=(0, max(max(r.shape[1] for r in runs.values()) - 1, 1)), xlabel="iteration", ylabel=ylabel)
     note = _band_note([len(r) for r in runs.values()])
-    ax.legend(title=note + (f"\nmoving average over {smooth} steps (faint: raw)" if smooth > 1 else ""))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",
+               title=note.replace(", band", ",\nband") + (f"\nmoving average over {smooth} steps\n(faint: raw)"
+                                                        if smooth > 1 else ""))
     return _save(fig, path, f"{ylabel[:1].upper()}{ylabel[1:]} per iteration" if title is None else title)
 
 
 @_plotting
-def weight_norms(norms, path, *, title=None) -> Path:
+def weight_norms(norms, path, *, title=None, colors=None) -> Path:
     """Frobenius norm of each weight matrix during training, one panel per layer.
 
     Parameters
@@ -270,6 +320,7 @@ def weight_norms(norms, path, *, title=None) -> Path:
         ``(n_evals,)``, ``values`` of shape ``(n_evals, n_layers)``; from a
         :class:`~reglab.training.loop.History`, ``(h.eval_steps, h.weight_norms)``.
     path, title : see the module docstring; default title ``"Weight norms during training"``.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
     """
     data = {}
     for label, runs in _check_dict(norms, "norms").items():
@@ -282,14 +333,14 @@ def weight_norms(norms, path, *, title=None) -> Path:
         m = min(len(s) for s, _ in pairs)
         data[label] = (pairs[0][0][:m], np.stack([v[:m] for _, v in pairs]))
     n_layers = max(v.shape[2] for _, v in data.values())
-    colors = setting_colors(data)
+    colors = _colors(colors, data)
     ncols, nrows = min(n_layers, 4), math.ceil(n_layers / 4)
     fig, axes = _figure(nrows, ncols, (3.4 * ncols + 0.4, 3.3 * nrows + 0.8), sharex=True)
     for l, ax in enumerate(axes.flat):
         ax.set_visible(l < n_layers)
         for label, (steps, values) in data.items():
             if l < values.shape[2]:
-                _band(ax, steps, values[:, :, l], colors[label], label)
+                _band(ax, steps, values[:, :, l], colors[label], label, **line_style(label))
         ax.set_title(rf"$\Vert W^{{[{l + 1}]}} \Vert_F$")
         ax.set(xlabel="iteration", ylabel="Frobenius norm" if l % ncols == 0 else "", ylim=(0, None))
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
@@ -298,7 +349,7 @@ def weight_norms(norms, path, *, title=None) -> Path:
 
 
 @_plotting
-def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
+def weight_histograms(weights, path, *, threshold=1e-2, title=None, colors=None) -> Path:
     """Distribution of the final weights, one panel per setting, shared x axis.
 
     Parameters
@@ -309,6 +360,7 @@ def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
         ``"Final weights, pooled over layers and seeds"``.
     threshold : float > 0; each panel gives the share of weights with
         ``|w| < threshold`` (shaded; L1 drives many to zero), their std and count.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
 
     The x range covers 99.5% of the largest ``|w|``; the few weights beyond it are
     counted in the outermost bins.
@@ -319,7 +371,7 @@ def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
         data[label] = w = np.asarray(w, dtype=np.float64).ravel()
         if not w.size or not np.isfinite(w).all():
             raise InputError(f"weights[{label!r}] must be a non-empty array of finite values")
-    colors = setting_colors(data)
+    colors = _colors(colors, data)
     lim = max(float(np.quantile(np.abs(w), 0.995)) for w in data.values()) * 1.05 or 1.0
     bins = np.linspace(-lim, lim, 82)  # 81 bins, one centred on zero
     fig, axes = _figure(len(data), 1, (7.0, 1.45 * len(data) + 1.0), sharex=True)
@@ -364,7 +416,7 @@ def _x_positions(ax, values, log_x):
 
 @_plotting
 def validation_curve(param, values, train, dev, path, *, log_x=None, ylabel="accuracy",
-                     title=None, best="max") -> Path:
+                     title=None, best="max", held="dev") -> Path:
     """Train and dev score against one hyper-parameter, with the best dev value marked.
 
     Parameters
@@ -377,32 +429,36 @@ def validation_curve(param, values, train, dev, path, *, log_x=None, ylabel="acc
         when the positive values span more than two decades.
     ylabel : str; an "accuracy" within [0, 1] is shown in percent.
     best : {"max", "min"}, whether the best dev value is the highest or the lowest.
+    held : str, the name of the held-out set ``dev`` was measured on (``"test"`` when
+        the data have no dev set), used in the legend and the default title.
     """
-    from matplotlib.ticker import PercentFormatter
     best, values, scores = check_choice(best, "best", ("max", "min")), list(values), {}
+    if not isinstance(held, str) or not held:
+        raise InputError(f"held must name the held-out set, got {describe(held)}")
     for name, a in (("train", train), ("dev", dev)):
         a = np.asarray(a, dtype=float)
         scores[name] = a = a[:, None] if a.ndim == 1 else a
         if a.ndim != 2 or len(a) != len(values) or not a.size or not np.isfinite(a).all():
             raise InputError(f"{name} must be a finite array (n_values={len(values)}, n_seeds), "
                              f"got {describe(a)}")
-    fig, axes = _figure(1, 1, (6.8, 4.4))
+    fig, axes = _figure(1, 1, (8.4, 4.4))
     ax = axes[0, 0]
     x = _x_positions(ax, values, log_x)
     for (name, a), color, marker in zip(scores.items(), ("#0072B2", "#D55E00"), ("o", "s")):
-        _band(ax, x, a.T, color, name, marker=marker)
+        _band(ax, x, a.T, color, "train" if name == "train" else held, marker=marker)
     dev_mean = scores["dev"].mean(axis=1)
     i = int(np.argmax(dev_mean) if best == "max" else np.argmin(dev_mean))
     percent = "accuracy" in ylabel.lower() and all(((a >= 0) & (a <= 1)).all() for a in scores.values())
     shown = f"{dev_mean[i]:.1%}" if percent else f"{dev_mean[i]:.4g}"
     ax.axvline(x[i], color="#888888", lw=1, ls=":", zorder=1)
     ax.plot([x[i]], [dev_mean[i]], ls="", marker="*", ms=16, color="#D55E00", mec="white",
-            zorder=4, label=f"best dev: {shown} at {param} = {_label(values[i])}")
+            zorder=4, label=f"best {held}: {shown} at {param} = {_label(values[i])}")
     if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(_percent_formatter())
     ax.set(xlabel=param, ylabel=ylabel)
-    ax.legend(title=_band_note([scores["dev"].shape[1]]))
-    what = ylabel if {"train", "dev"} & set(ylabel.lower().split()) else f"train and dev {ylabel}"
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",  # never over the curves
+               title=_band_note([scores["dev"].shape[1]]).replace(", band", ",\nband"))
+    what = ylabel if {"train", held} & set(ylabel.lower().split()) else f"train and {held} {ylabel}"
     return _save(fig, path, f"{what[:1].upper()}{what[1:]} against {param}" if title is None else title)
 
 
@@ -471,7 +527,6 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
     baseline : float in [0, 1] or None, human-level / Bayes error, drawn as a
         dashed horizontal line.
     """
-    from matplotlib.ticker import PercentFormatter
     x = np.asarray(sizes, dtype=float)
     if x.ndim != 1 or not x.size or not np.isfinite(x).all() or (x <= 0).any() or (np.diff(x) <= 0).any():
         raise InputError(f"sizes must be a non-empty increasing 1-D array of positive numbers, "
@@ -485,7 +540,7 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
                              f"got {describe(a)}")
     if baseline is not None:
         baseline = check_float(baseline, "baseline", low=0, high=1)
-    fig, axes = _figure(1, 1, (6.8, 4.4))
+    fig, axes = _figure(1, 1, (8.4, 4.4))
     ax = axes[0, 0]
     for (name, a), color, marker in zip(errors.items(), ("#0072B2", "#D55E00"), ("o", "s")):
         _band(ax, x, a.T, color, f"{name} error", marker=marker)
@@ -494,12 +549,13 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
     top = max(max(float(a.max()) for a in errors.values()), baseline or 0.0, 0.01)
     # a little room below 0, so that a zero training error or baseline stays visible
     ax.set(xlabel="training examples", ylabel="error", ylim=(-0.03 * top, 1.1 * top))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if top > 0.05 else 1))
+    ax.yaxis.set_major_formatter(_percent_formatter())
     if x[-1] / x[0] >= 10:  # sizes usually grow geometrically: spread them out
         from matplotlib.ticker import NullLocator
         ax.set_xscale("log")
         if len(x) <= 12:
             ax.set_xticks(x, [f"{v:g}" for v in x])
             ax.xaxis.set_minor_locator(NullLocator())
-    ax.legend(title=_band_note([errors["dev"].shape[1]]))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",
+               title=_band_note([errors["dev"].shape[1]]).replace(", band", ",\nband"))
     return _save(fig, path, "Learning curve: error against training-set size" if title is None else title)
