@@ -435,7 +435,7 @@ def test_the_baseline_comes_from_the_option_then_the_data_set_then_zero():
     value, source = choose_baseline(None, field)
     assert value == field.bayes_error and source.startswith("the field generator flips 10% of the labels")
     value, source = choose_baseline(None, load_dataset("moons"))
-    assert value == 0.0 and source == "assumed 0: moons does not know its own noise (give --baseline to set it)"
+    assert value == 0.0 and source == "assumed 0: moons does not know its own noise; give --baseline to set it"
     with pytest.raises(InputError, match=r"^bayes_error_source must say where bayes_error comes from"):
         import dataclasses
         dataclasses.replace(load_dataset("moons"), bayes_error=0.1)

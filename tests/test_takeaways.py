@@ -84,7 +84,8 @@ def test_course_states_each_published_accuracy_against_the_seeds():
     assert text[3] == ("no regularization: the course's 91.5% ranks 3rd there and lies below the multi-seed "
                        "interval [91.8%, 94.8%]; over seeds it ranks 1st.")
     assert text[4] == ("Of the course's conclusions, dropout 0.86 > L2 0.7, dropout 0.86 > no regularization "
-                       "and L2 0.7 > no regularization are reversed by the multi-seed means.")
+                       "and L2 0.7 > no regularization are reversed by the multi-seed means, within the "
+                       "intervals.")
     assert text[5].startswith("The course's dropout run ends at a training cost of 0.0606, below its "
                               "unregularized run's 0.139")
     assert "with a fresh mask every step it ends at 0.31 (mean over 5 seeds)" in text[5]
@@ -96,7 +97,11 @@ def test_course_conclusion_that_survives():
     text = course_takeaways(PUBLISHED, seeds, LABELS)
     assert text[-1] == ("Of the course's conclusions, dropout 0.86 > no regularization and L2 0.7 > no "
                         "regularization survive seeds beyond the intervals; dropout 0.86 > L2 0.7 is "
-                        "reversed by the multi-seed means.")
+                        "reversed by the multi-seed means, within the intervals.")
+    seeds = {"none": iv(0.90, 0.005), "l2": iv(0.95, 0.004), "dropout": iv(0.925, 0.01)}
+    assert course_takeaways(PUBLISHED, seeds, LABELS)[-1] == (
+        "Of the course's conclusions, dropout 0.86 > no regularization and L2 0.7 > no regularization "
+        "survive seeds beyond the intervals; dropout 0.86 > L2 0.7 is reversed beyond the intervals.")
     # no cost figures: no cost sentence, and no claim about masks
     assert not any("mask every step it ends" in t for t in text)
     # a fresh-mask dropout cost below the course's says nothing about reused masks
@@ -134,3 +139,7 @@ def test_sweep_and_learning_curve():
                        "of 4.0 points; the baseline is 0.0% (assumed 0).")
     assert text[1] == "From 20 to 341 examples the dev error went from 20.0% to 6.0% and the training error rose from 0.0%."
     assert re.match(r"The last step \(80 to 341 examples\) still lowered the dev error by 4\.0 points", text[2])
+    flat = learning_curve_takeaways([34, 239, 341], np.zeros((3, 1)), np.array([[0.076], [0.041], [0.044]]),
+                                    0.0, "assumed 0")
+    assert flat[2] == ("The last step (239 to 341 examples) moved the dev error from 4.1% to 4.4%: the curve "
+                       "has flattened, and more data alone would help little.")

@@ -223,9 +223,8 @@ def _takeaways(rows, names, found, baseline, source, course_records, records, tu
 
     seeded = [r for r in rows if not r.setting.startswith(COURSE_PREFIX)]
     shown = [dataclasses.replace(r, description=names[r.setting]) for r in seeded]
-    out = compare_takeaways(shown) if shown else []
-    if course_records:
-        out += course_sentences(course_records, records, seeded)
+    out = course_sentences(course_records, records, seeded) if course_records else []
+    out += compare_takeaways(shown) if shown else []
     if tuned:
         out += tune_takeaways(tune_scores(tune_records, GRIDS), tuned,
                               labels={"l2": "L2", "l1": "L1", "keep_prob": "keep_prob"})

@@ -239,7 +239,10 @@ def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, tun
                 else f"{base.epochs} epochs of mini-batches of {base.batch_size}")
              + f". Each setting was trained with {seeds} seed(s): the seed changes the initial "
                "weights, the dropout masks and the mini-batch order; the data stay the same. "
-               "Figures are means with 95% Student-t intervals over the seeds.")
+               "Figures are means with 95% Student-t intervals over the seeds."
+             + (" The rows named \"course ...\" are the course's own single runs, with its randomness "
+                "(one dropout mask reused every step)." if any(k.startswith(COURSE_PREFIX) for k in names)
+                else ""))
     columns, body = summary_table(rows, names)
     sections = [Section("Takeaways", items=list(takeaways)),
                 Section("Results", table=Table(columns, body, caption="Accuracies in %; "

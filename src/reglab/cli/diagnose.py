@@ -112,7 +112,7 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
             check_float(ctx.params[name], f"--{name.replace('_', '-')}", low=0, high=1)
         value, source = choose_baseline(baseline, None, given_as="given with --baseline")
         if baseline is None:
-            source = "assumed 0 (give --baseline to set it)"
+            source = "assumed 0; give --baseline to set it"
         d = diagnose_errors(train_error, dev_error, test_error, baseline=value, threshold=threshold,
                             baseline_source=source)
         _print_diagnosis(d)

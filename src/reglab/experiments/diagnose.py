@@ -170,7 +170,7 @@ def choose_baseline(given=None, data=None, *, given_as: str = "given") -> tuple[
     if data is not None and getattr(data, "bayes_error", None) is not None:
         return float(data.bayes_error), data.bayes_error_source
     name = getattr(data, "name", "the data set")
-    return 0.0, f"assumed 0: {name} does not know its own noise (give --baseline to set it)"
+    return 0.0, f"assumed 0: {name} does not know its own noise; give --baseline to set it"
 
 
 @dataclass(frozen=True)

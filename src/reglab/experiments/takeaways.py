@@ -156,22 +156,27 @@ def course_takeaways(published: dict, seeds: dict, labels: dict, *, course_costs
         out.append(f"{labels[k]}: the course's {published[k]:.1%} ranks {_ordinal(course_rank[k])} "
                    f"there and lies {where} the multi-seed interval [{iv.low:.1%}, {iv.high:.1%}]; "
                    f"{verdict}.")
-    held, reversed_, open_ = [], [], []
+    held, flipped, reversed_, open_ = [], [], [], []
     for i, a in enumerate(by_course):
         for b in by_course[i + 1:]:
             claim = f"{labels[a]} > {labels[b]}"
             if above(seeds[a], seeds[b]):
                 held.append(claim)
-            elif above(seeds[b], seeds[a]) or seeds[b].mean > seeds[a].mean:
+            elif above(seeds[b], seeds[a]):
+                flipped.append(claim)
+            elif seeds[b].mean > seeds[a].mean:
                 reversed_.append(claim)
             else:
                 open_.append(claim)
     parts = []
     if held:
         parts.append(f"{_join(held)} survive{'s' if len(held) == 1 else ''} seeds beyond the intervals")
+    if flipped:
+        parts.append(f"{_join(flipped)} {'is' if len(flipped) == 1 else 'are'} reversed beyond the "
+                     "intervals")
     if reversed_:
         parts.append(f"{_join(reversed_)} {'is' if len(reversed_) == 1 else 'are'} reversed by the "
-                     "multi-seed means")
+                     "multi-seed means, within the intervals")
     if open_:
         parts.append(f"{_join(open_)} keep{'s' if len(open_) == 1 else ''} its order but within the "
                      "intervals")
@@ -276,12 +281,12 @@ def learning_curve_takeaways(sizes, train_error, dev_error, baseline: float, sou
                f"{dv[-1]:.1%}" + (f" and the training error rose from {tr[0]:.1%}" if tr[-1] > tr[0] else "")
                + ".")
     last = dv[-2] - dv[-1]
+    step = f"The last step ({sizes[-2]} to {sizes[-1]} examples)"
     if last > 0.005:
-        out.append(f"The last step ({sizes[-2]} to {sizes[-1]} examples) still lowered the dev error by "
-                   f"{_points(last)}: more data would likely help.")
+        out.append(f"{step} still lowered the dev error by {_points(last)}: more data would likely help.")
     else:
-        out.append(f"The last step ({sizes[-2]} to {sizes[-1]} examples) changed the dev error by "
-                   f"{_points(last)} or less: the curve has flattened, and more data alone would help little.")
+        out.append(f"{step} moved the dev error from {dv[-2]:.1%} to {dv[-1]:.1%}: the curve has flattened, "
+                   "and more data alone would help little.")
     return out
 
 
