@@ -470,3 +470,31 @@ def test_compare_reading_on_field_labels_no_regularized_setting_high_bias():
     assert all(HIGH_BIAS not in d.cases for d in found.values())
     assert found["dropout"].regularization == "dropout keep 0.8"
     assert "a keep_prob below 0.8" in found["dropout"].remedies[1]
+
+
+def test_compare_report_states_its_baseline_and_takeaways(tmp_path):
+    from reglab.cli.main import main
+    result = CliRunner().invoke(main, ["compare", "--seeds", "2", "--iterations", "300", "--jobs", "1",
+                                       "--no-augment", "--no-early-stopping", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert ("Baseline (the best achievable error): 11.6%; the field generator flips 10% of the labels"
+            in page)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert payload["baseline"]["value"] == pytest.approx(load_dataset("field").bayes_error)
+    for key, d in payload["diagnosis"].items():
+        assert d["thresholds_from_noise"] and d["baseline"] == payload["baseline"]["value"]
+        assert (d["regularization"] is None) == (key == "none")
+    takeaways = payload["takeaways"]
+    assert takeaways[0].startswith(("On the test set,", "No setting beats none"))
+    assert any(t.startswith("The baseline is 11.6% (the field generator") for t in takeaways)
+    assert page.index("Takeaways") < page.index("Results") and takeaways[0] in result.output.replace("\n", " ")
+    # --baseline wins over the data set's own
+    result = CliRunner().invoke(main, ["compare", "--seeds", "1", "--iterations", "50", "--jobs", "1",
+                                       "--no-augment", "--no-early-stopping", "--baseline", "0.05",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "results.json").read_text())["baseline"] == {
+        "value": 0.05, "source": "given with --baseline"}
+    result = CliRunner().invoke(main, ["compare", "--baseline", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "Error: --baseline must be in [0, 1], got 2" in result.output

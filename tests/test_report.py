@@ -197,3 +197,22 @@ def test_compare_table_in_an_80_column_terminal(monkeypatch):
             assert line.count("±") == (4 if compact else 7), line
         assert ("(weight norms, |w| < 1e-3 and times: results.csv and report.html)" in lines) == compact
     assert names["l2+dropout"] == "L2 0.7 + dropout keep 0.8"
+
+
+def test_sweep_without_a_dev_set_names_its_held_out_set_once(tmp_path):
+    """The course-compat sweep holds out the test set: one "test %" column, and the curve says
+    "test", not "dev"."""
+    from click.testing import CliRunner
+
+    from reglab.cli.main import main
+
+    out = tmp_path / "s"
+    result = CliRunner().invoke(main, ["sweep", "--dataset", "circles_course", "--course-compat",
+                                       "--l2", "0,0.7", "--iterations", "30", "--layers", "4",
+                                       "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "point" in line and "train %" in line)
+    assert header.count("test %") == 1 and "dev" not in header and "train-test gap" in header
+    page = (out / "report.html").read_text()
+    assert page.count("<th scope") == 5 and "Takeaways" in page and "one run per point: no intervals" in page
+    assert "Validation curve: train and test accuracy against l2, one run per value." in page
