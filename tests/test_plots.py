@@ -221,7 +221,9 @@ def drawn(monkeypatch):
                         [ax.get_window_extent() for ax in fig.axes if ax.get_visible()], title))
         return save(fig, path, title)
 
-    monkeypatch.setattr(plots, "_save", keep)
+    from reglab.report import curves
+    for module in (plots, curves):  # each module holds its own reference to _save
+        monkeypatch.setattr(module, "_save", keep)
     return figures
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
-import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..experiments import course

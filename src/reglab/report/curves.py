@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import InputError, check_choice, describe
-from .plots import _band_note, _check_dict, _figure, _percent_formatter, _plotting, _save
+from ._style import _band_note, _check_dict, _figure, _percent_formatter, _plotting, _save
 
 TRAIN_COLOR, DEV_COLOR = "#0072B2", "#D55E00"
 _KEYS = ("eval_steps", "train_accuracy", "dev_accuracy", "dev_cost")
