@@ -103,7 +103,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     if course_mode:  # the course fixes the network and the data; say so rather than ignore options
         ctx = click.get_current_context()
         given = [f"--{name.replace('_', '-')}" for name in ctx.params
-                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode", "baseline")
+                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode")
                  and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
         if given:
             raise CommandError(f"--course runs the course's own network and settings; "
