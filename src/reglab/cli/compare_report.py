@@ -172,9 +172,10 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
         figures.append((f"Decision boundaries (seed {min(r.seed for r in ok)}): filled points are "
                         "training examples, hollow ones test examples.",
                         plots.decision_boundaries(panels, data, out / "decision_boundaries.png")))
+    course_runs = any(s.name.startswith(COURSE_PREFIX) for s in shown)
     figures.append(("Training cost as gradient descent sees it (with the penalty and dropout in force), "
-                    "every step: mean over seeds with its band. A penalty raises it by design; dashed "
-                    "lines with markers are the course's single runs.",
+                    "every step: mean over seeds with its band. A penalty raises it by design"
+                    + ("; dashed lines with markers are the course's single runs." if course_runs else "."),
                     plots.cost_curves({names[s.name]: [r.costs for r in by(s.name)] for s in shown},
                                       out / "cost_curves.png", colors=colors)))
     figures.append(("Frobenius norm of each weight matrix during training.",
