@@ -162,8 +162,8 @@ def test_takeaways_code_and_intervals(tmp_path):
     page = path.read_text()
     assert "`" not in page  # no literal backticks: code is rendered as code
     assert "Run <code>reglab diagnose</code> for &lt;more&gt;." in page
-    assert ('<ul class="items"><li>L2 beats none by 3.2 points</li><li>use <code>--baseline</code> '
-            "&amp; co</li></ul>") in page
+    assert ('<ul class="items"><li>L2 beats none by 3.2 points</li><li>use <code><span class="opt">'
+            '--baseline</span></code> &amp; co</li></ul>') in page
     # the interval may go on a line of its own in a narrow window, so that wide tables fit
     assert '<td class="num">87.1<span class="pm"> ± 0.3</span></td>' in page
     assert re.search(r"@media \(max-width: 60rem\) \{.*td\.num \.pm \{ display: block;", page, re.S)

@@ -48,6 +48,7 @@ th { background: #eef1f4; font-weight: 600; border-bottom: 2px solid #c5ccd3; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.num .pm { white-space: nowrap; }
+.opt { white-space: nowrap; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--zebra);
   padding: .05rem .3rem; border-radius: 3px; }
 ul.items { max-width: 50rem; padding-left: 1.3rem; }
@@ -154,8 +155,10 @@ def _is_numeric(value) -> bool:
 
 
 def _inline(text: str) -> str:
-    """Escaped text in which ```code``` spans become ``<code>`` elements."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Escaped text in which ```code``` spans become ``<code>`` elements and command-line
+    options (``--baseline``) are kept whole on one line."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"(?<![\w-])(--[a-z][\w-]*)", r'<span class="opt">\1</span>', text)
 
 
 def _paragraphs(text: str, css_class: str = "") -> str:
