@@ -92,7 +92,7 @@ def test_compare_cli_writes_every_output(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == 14 and {r["setting"] for r in rows} == set(names)
     assert len((out / "runs.jsonl").read_text().splitlines()) == 14
-    for setting in ("none", "l2+dropout", "mean ± 95% interval"):
+    for setting in ("none", "L2 0.7 + dropout keep 0.8", "mean ± 95% interval"):
         assert setting in result.output
 
 

@@ -363,3 +363,138 @@ def test_plot_validation(tmp_path):
         plot_learning_curve([5, 10], [0.1, 0.1], [0.2], tmp_path / "x.png")
     with pytest.raises(InputError, match=r"^baseline must be in \[0, 1\], got 5$"):
         plot_learning_curve([5, 10], [0.1, 0.1], [0.2, 0.1], tmp_path / "x.png", baseline=5)
+
+
+# --- the noise of the figures, the baseline, regularized settings ----------------------------------
+
+def test_binomial_se_and_noise_thresholds():
+    from reglab.experiments.diagnose import NOISE_FLOOR, Noise, binomial_se, noise_thresholds
+    # Laplace's (k + 1) / (n + 2): 8 errors of 50 -> p = 9/52
+    assert binomial_se(0.16, 50) == pytest.approx(np.sqrt(9 / 52 * 43 / 52 / 50))
+    assert binomial_se(0.0, 50) > 0.01  # a perfect score on 50 examples is not exact
+    # the default compare's L2 row: identical seeds, so only the sampling noise counts
+    noise = noise_thresholds([0.077] * 5, [0.16] * 5, [0.129] * 5, n_train=150, n_dev=50, n_test=200,
+                             baseline=0.116)
+    se_tr, se_dv = binomial_se(0.077, 150), binomial_se(0.16, 50)
+    assert noise.variance == pytest.approx(1.96 * np.hypot(se_tr, se_dv))
+    assert noise.bias == pytest.approx(1.96 * binomial_se(0.116, 150))  # the baseline's own sample
+    assert noise.mismatch == pytest.approx(1.96 * np.hypot(se_dv, binomial_se(0.129, 200)))
+    assert 0.11 < noise.variance < 0.12  # 50 dev examples: an 8-point gap is within noise
+    # the spread over seeds adds to it: gaps of 0.10 and 0.20 over two seeds
+    wide = noise_thresholds([0.0, 0.0], [0.10, 0.20], n_train=1000, n_dev=1000)
+    half = 12.706 * 0.05  # t(0.975, 1) * sd / sqrt(2), with sd = 0.0707
+    assert wide.variance == pytest.approx(np.hypot(1.96 * np.hypot(binomial_se(0, 1000), binomial_se(0.15, 1000)),
+                                                   half), rel=1e-3)
+    # huge sets and agreeing seeds: never below the floor
+    assert noise_thresholds([0.01] * 3, [0.01] * 3, n_train=10**7, n_dev=10**7) == Noise(NOISE_FLOOR, NOISE_FLOOR)
+    with pytest.raises(InputError, match=r"^train_errors, dev_errors and test_errors must have one value per "
+                                         r"seed each, got 2, 1 and None$"):
+        noise_thresholds([0.1, 0.1], [0.1], n_train=10, n_dev=10)
+    with pytest.raises(InputError, match=r"^dev_errors must be a non-empty sequence of error fractions"):
+        noise_thresholds([0.1], [1.5], n_train=10, n_dev=10)
+
+
+def test_within_noise_is_said_and_not_called_high():
+    from reglab.experiments.diagnose import Noise
+    d = diagnose(0.077, 0.16, baseline=0.116, threshold=Noise(0.05, 0.114))
+    assert d.cases == (FINE,) and d.from_noise and d.thresholds == (0.05, 0.114, None)
+    assert d.flag(HIGH_VARIANCE) == "within noise (±11.4 points)"
+    assert "within the noise of the figures (±11.4 points), so it generalizes" in d.explanation()
+    assert "Nothing stands out of the noise" in d.explanation()
+    d = diagnose(0.017, 0.268, baseline=0.116, threshold=Noise(0.05, 0.127))
+    assert d.cases == (HIGH_VARIANCE,) and d.flag(HIGH_VARIANCE) == "HIGH (> 12.7 points)"
+    assert "beyond the noise of the figures (±12.7 points)" in d.explanation()
+    with pytest.raises(InputError, match="^threshold must give a mismatch threshold when test_error is given$"):
+        diagnose(0.1, 0.1, 0.1, threshold=Noise(0.05, 0.05))
+
+
+def test_a_regularized_setting_with_bias_is_told_to_weaken_its_penalty():
+    from reglab.experiments.diagnose import weaken_hint
+    hint = weaken_hint(l2=3.0, keep_prob=0.5)
+    assert hint == "a smaller L2 strength than 3, a keep_prob above 0.5"
+    d = diagnose(0.25, 0.27, baseline=0.116, regularization="L2 3 + dropout keep 0.5", weaken=hint)
+    assert d.cases == (HIGH_BIAS,)
+    assert d.remedies == ("over-regularized: weaken the regularization (a smaller L2 strength than 3, "
+                          "a keep_prob above 0.5)",)
+    assert not any("bigger network" in r for r in d.remedies)
+    assert "over-regularized" in d.explanation()
+    # unregularized, the same numbers get the lecture's remedies for bias
+    assert diagnose(0.25, 0.27, baseline=0.116).remedies == BIAS_REMEDIES
+    assert weaken_hint(early_stopping=10, stronger=True) == "less patience than 10"
+    with pytest.raises(InputError, match="^regularization must name how the network is regularized"):
+        diagnose(0.1, 0.1, regularization="none")
+
+
+def test_the_baseline_comes_from_the_option_then_the_data_set_then_zero():
+    from reglab.data.generators import FIELD_JITTER_CROSSING
+    from reglab.experiments.diagnose import choose_baseline
+    field = load_dataset("field")
+    assert field.bayes_error == pytest.approx(0.1 + 0.8 * FIELD_JITTER_CROSSING)
+    assert load_dataset("field", noise=0.2).bayes_error == pytest.approx(0.2 + 0.6 * FIELD_JITTER_CROSSING)
+    assert choose_baseline(0.05, field, given_as="given with --baseline") == (0.05, "given with --baseline")
+    value, source = choose_baseline(None, field)
+    assert value == field.bayes_error and source.startswith("the field generator flips 10% of the labels")
+    value, source = choose_baseline(None, load_dataset("moons"))
+    assert value == 0.0 and source == "assumed 0: moons does not know its own noise; give --baseline to set it"
+    with pytest.raises(InputError, match=r"^bayes_error_source must say where bayes_error comes from"):
+        import dataclasses
+        dataclasses.replace(load_dataset("moons"), bayes_error=0.1)
+
+
+def test_field_flip_rate_is_its_bayes_error():
+    """The side-of-the-frontier rule, which knows the frontier, errs at the declared rate."""
+    data = load_dataset("field", n_samples=40000, seed=5)
+    X = np.vstack([data.X_train, data.X_test])
+    y = np.concatenate([data.y_train, data.y_test])
+    side = (X[:, 1] > 0.25 * np.sin(3.5 * X[:, 0] + 0.5) - 0.05).astype(int)
+    error = np.mean(side != y)
+    assert abs(error - data.bayes_error) < 3 * np.sqrt(data.bayes_error * (1 - data.bayes_error) / len(y))
+
+
+def test_compare_reading_on_field_labels_no_regularized_setting_high_bias():
+    """The default compare's mean errors (README table) read with field's baseline and the noise
+    of a 150/50/200 split: only variance is high, and never for L2."""
+    from reglab.cli.compare_report import diagnoses
+    from reglab.experiments.compare import Setting, summarize
+    from reglab.experiments.runner import RunRecord
+    data = load_dataset("field", dev=False)
+    from reglab.data import with_dev_split
+    data = with_dev_split(data)
+    figures = {"none": (0.983, 0.732, 0.839), "l2": (0.923, 0.84, 0.871), "dropout": (0.956, 0.784, 0.864)}
+    settings = [Setting("none"), Setting("l2", l2=0.7), Setting("dropout", keep_prob=0.8)]
+    records = [RunRecord(name, {}, seed, tr + d, te, dv, 1.0, 0.0, 1.0, 10, "completed", {})
+               for name, (tr, dv, te) in figures.items() for seed, d in enumerate((-0.004, 0, 0.004))]
+    found = diagnoses(summarize(records, settings), records, data, settings, data.bayes_error, "field")
+    assert found["none"].cases == (HIGH_VARIANCE,)
+    assert found["l2"].cases == (FINE,)  # 8 points on 50 dev examples: within noise
+    assert all(HIGH_BIAS not in d.cases for d in found.values())
+    assert found["dropout"].regularization == "dropout keep 0.8"
+    assert "a keep_prob below 0.8" in found["dropout"].remedies[1]
+
+
+def test_compare_report_states_its_baseline_and_takeaways(tmp_path):
+    from reglab.cli.main import main
+    result = CliRunner().invoke(main, ["compare", "--seeds", "2", "--iterations", "300", "--jobs", "1",
+                                       "--no-augment", "--no-early-stopping", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report.html").read_text()
+    assert ("Baseline (the best achievable error): 11.6%; the field generator flips 10% of the labels"
+            in page)
+    payload = json.loads((tmp_path / "results.json").read_text())
+    assert payload["baseline"]["value"] == pytest.approx(load_dataset("field").bayes_error)
+    for key, d in payload["diagnosis"].items():
+        assert d["thresholds_from_noise"] and d["baseline"] == payload["baseline"]["value"]
+        assert (d["regularization"] is None) == (key == "none")
+    takeaways = payload["takeaways"]
+    assert takeaways[0].startswith(("On the test set,", "No setting beats none"))
+    assert any(t.startswith("The baseline is 11.6% (the field generator") for t in takeaways)
+    assert page.index("Takeaways") < page.index("Results") and takeaways[0] in result.output.replace("\n", " ")
+    # --baseline wins over the data set's own
+    result = CliRunner().invoke(main, ["compare", "--seeds", "1", "--iterations", "50", "--jobs", "1",
+                                       "--no-augment", "--no-early-stopping", "--baseline", "0.05",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "results.json").read_text())["baseline"] == {
+        "value": 0.05, "source": "given with --baseline"}
+    result = CliRunner().invoke(main, ["compare", "--baseline", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "Error: --baseline must be in [0, 1], got 2" in result.output

@@ -199,3 +199,95 @@ def test_plots_never_use_pyplot(tmp_path):
             "print('matplotlib.pyplot' in sys.modules, 'matplotlib' in sys.modules)")
     assert _run_python(code) == "False True"
     assert_png(tmp_path / "c.png")
+
+
+# --- figures as drawn: capture the figure before it is freed ----------------------------------------
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plotting functions save, drawn and kept for inspection."""
+    figures = []
+    save = plots._save
+
+    def keep(fig, path, title):
+        fig.canvas.draw()
+        figures.append((fig, [ax for ax in fig.axes if ax.get_visible()],
+                        [leg.get_window_extent() for leg in fig.legends],
+                        [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes],
+                        [(line.get_label(), line.get_linestyle(), line.get_marker()) for ax in fig.axes
+                         for line in ax.get_lines()],
+                        [ax.get_title() for ax in fig.axes if ax.get_visible()],
+                        [ax.get_yscale() for ax in fig.axes if ax.get_visible()],
+                        [ax.get_window_extent() for ax in fig.axes if ax.get_visible()], title))
+        return save(fig, path, title)
+
+    from reglab.report import curves
+    for module in (plots, curves):  # each module holds its own reference to _save
+        monkeypatch.setattr(module, "_save", keep)
+    return figures
+
+
+def test_percent_ticks_are_distinct_and_where_they_say():
+    f = plots._percent_formatter()
+    f.set_locs([0.92, 0.925, 0.93, 0.935])
+    assert [f(v) for v in (0.92, 0.925, 0.93, 0.935)] == ["92.0%", "92.5%", "93.0%", "93.5%"]
+    f.set_locs([0.8, 0.9, 1.0])
+    assert [f(v) for v in (0.8, 0.9, 1.0)] == ["80%", "90%", "100%"]
+    f.set_locs([0.9401, 0.9402])
+    assert len({f(0.9401), f(0.9402)}) == 2
+
+
+def test_validation_curve_ticks_and_held_out_name(tmp_path, drawn):
+    # accuracies between 92% and 96%: whole-number labels used to repeat ("94%, 94%, 94%")
+    train_acc = np.array([[0.95, 0.955], [0.945, 0.95], [0.94, 0.945]])
+    plots.validation_curve("l2", [0.1, 0.7, 1], train_acc, train_acc - 0.02, tmp_path / "v.png", held="test")
+    fig, axes, legends, ticks, lines, titles, scales, extents, title = drawn[-1]
+    labels = [t for t in ticks[0] if t]
+    assert len(labels) == len(set(labels)) and all(t.endswith("%") for t in labels)
+    names = [name for name, *_ in lines]
+    assert "test" in names and "dev" not in names and any(n.startswith("best test:") for n in names)
+    assert title == "Train and test accuracy against l2"
+
+
+def test_cost_curves_legend_beside_the_curves_and_course_runs_dashed(tmp_path, runs, drawn):
+    curves = {label: [r.history.costs for r in rs] for label, rs in runs.items()}
+    curves["course l2"] = [runs["l2"][0].history.costs]  # exactly under "l2"
+    plots.cost_curves(curves, tmp_path / "cost.png", colors={"none": "#000000", "l2": "#0072B2",
+                                                               "course l2": "#D55E00"})
+    fig, axes, legends, ticks, lines, *_, extents, title = drawn[-1]
+    assert len(legends) == 1 and not legends[0].overlaps(extents[0])
+    styles = {name: (ls, marker) for name, ls, marker in lines}
+    assert styles["l2"] == ("-", "None") and styles["course l2"][0] == "--" and styles["course l2"][1] == "o"
+    with pytest.raises(InputError, match="colors must map every label to a colour, missing course l2"):
+        plots.cost_curves(curves, tmp_path / "x.png", colors={"none": "k", "l2": "b"})
+
+
+def test_training_curves(tmp_path, runs, moons, drawn):
+    from reglab.report.curves import training_curves
+    histories = {}
+    for label, extra in (("L2 0.7", {"l2": 0.7}), ("early stopping, patience 2", {"early_stopping": 2})):
+        histories[label] = []
+        for seed in (0, 1):
+            h = train(moons.X_train, moons.y_train, TrainConfig(layers=(8,), iterations=300, seed=seed,
+                                                               record_every=10, **extra),
+                      X_dev=moons.X_test, y_dev=moons.y_test).history
+            histories[label].append({"eval_steps": h.eval_steps, "train_loss": h.train_loss,
+                                     "train_cost": h.train_cost, "dev_cost": h.dev_cost,
+                                     "train_accuracy": h.train_accuracy, "dev_accuracy": h.dev_accuracy,
+                                     "best_step": h.best_step})
+    # the data term is recorded apart from the penalty: with L2 the cost exceeds it
+    h = histories["L2 0.7"][0]
+    assert all(c > l for c, l in zip(h["train_cost"], h["train_loss"]))
+    assert histories["early stopping, patience 2"][0]["best_step"] is not None
+    assert_png(training_curves(histories, tmp_path / "cost.png"), wide=True)
+    fig, axes, legends, ticks, lines, titles, scales, extents, title = drawn[-1]
+    assert titles == ["L2 0.7", "early stopping, patience 2"] and scales[0] == "log"
+    names = [name for name, *_ in lines]
+    assert {"train", "dev", "lowest dev cost", "early-stopping point"} <= set(names)
+    assert_png(training_curves(histories, tmp_path / "acc.png", metric="accuracy"), wide=True)
+    labels = [t for t in drawn[-1][3][0] if t]
+    assert labels and all(t.endswith("%") for t in labels) and len(labels) == len(set(labels))
+    with pytest.raises(InputError, match=r"runs\['x'\] must be a non-empty list over seeds of histories"):
+        training_curves({"x": [{"eval_steps": [0]}]}, tmp_path / "x.png")
+    with pytest.raises(InputError, match="metric must be one of"):
+        training_curves(histories, tmp_path / "x.png", metric="loss")

@@ -152,3 +152,67 @@ def test_refuses_bad_tables_and_sections():
         Section("")
     with pytest.raises(InputError, match="sections must be a list of Section"):
         write_report("unused.html", title="t", sections=["not a section"])
+
+
+def test_takeaways_code_and_intervals(tmp_path):
+    path = write_report(tmp_path / "r.html", title="t", sections=[
+        Section("Takeaways", text="Run `reglab diagnose` for <more>.",
+                items=["L2 beats none by 3.2 points", "use `--baseline` & co"]),
+        Section("Results", table=Table(["setting", "test %"], [["L2 0.7", "87.1 ± 0.3"]]))])
+    page = path.read_text()
+    assert "`" not in page  # no literal backticks: code is rendered as code
+    assert "Run <code>reglab diagnose</code> for &lt;more&gt;." in page
+    assert ('<ul class="items"><li>L2 beats none by 3.2 points</li><li>use <code><span class="opt">'
+            '--baseline</span></code> &amp; co</li></ul>') in page
+    # the interval may go on a line of its own in a narrow window, so that wide tables fit
+    assert '<td class="num">87.1<span class="pm"> ± 0.3</span></td>' in page
+    assert re.search(r"@media \(max-width: 60rem\) \{.*td\.num \.pm \{ display: block;", page, re.S)
+    with pytest.raises(InputError, match=r"^items must be a list of strings, got"):
+        Section("x", items="not a list")
+
+
+def test_compare_table_in_an_80_column_terminal(monkeypatch):
+    """Names whole, every value on its row's line, nothing past column 80."""
+    import io
+
+    from rich.console import Console
+
+    from reglab.cli import compare_report
+    from reglab.experiments.compare import SummaryRow, default_settings
+    from reglab.experiments.stats import Interval
+
+    settings = default_settings(augment="jitter:0.045")
+    names = {s.name: compare_report.display_name(s) for s in settings}
+    iv = lambda m, h: Interval(m, m - h, m + h, 5)  # noqa: E731
+    rows = [SummaryRow(s.name, s.describe(), 5, 0, iv(0.983, 0.005), iv(0.732, 0.014), iv(0.839, 0.011),
+                       iv(0.144, 0.014), iv(25.18, 0.5), iv(0.002, 0.002), iv(1.24, 0.24)) for s in settings]
+    for width, compact in ((80, True), (160, False)):
+        buffer = io.StringIO()
+        monkeypatch.setattr(compare_report, "console", Console(file=buffer, width=width, color_system=None))
+        compare_report.print_summary(rows, names, "field: 5 seed(s) per setting; mean ± 95% interval")
+        lines = buffer.getvalue().splitlines()
+        assert all(len(line) <= width for line in lines)
+        for s in settings:
+            line = next(line for line in lines if names[s.name] in line)  # the whole name on one line
+            assert line.count("±") == (4 if compact else 7), line
+        assert ("(weight norms, |w| < 1e-3 and times: results.csv and report.html)" in lines) == compact
+    assert names["l2+dropout"] == "L2 0.7 + dropout keep 0.8"
+
+
+def test_sweep_without_a_dev_set_names_its_held_out_set_once(tmp_path):
+    """The course-compat sweep holds out the test set: one "test %" column, and the curve says
+    "test", not "dev"."""
+    from click.testing import CliRunner
+
+    from reglab.cli.main import main
+
+    out = tmp_path / "s"
+    result = CliRunner().invoke(main, ["sweep", "--dataset", "circles_course", "--course-compat",
+                                       "--l2", "0,0.7", "--iterations", "30", "--layers", "4",
+                                       "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "point" in line and "train %" in line)
+    assert header.count("test %") == 1 and "dev" not in header and "train-test gap" in header
+    page = (out / "report.html").read_text()
+    assert page.count("<th scope") == 5 and "Takeaways" in page and "one run per point: no intervals" in page
+    assert "Validation curve: train and test accuracy against l2, one run per value." in page

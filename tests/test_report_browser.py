@@ -122,9 +122,16 @@ def test_the_compare_report_renders_offline_in_chromium(browser, tmp_path):
         lambda d: d.execute_script("return document.readyState") == "complete")
     images = browser.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-    assert len(images) == 4  # boundaries, cost curves, weight norms, weight histograms
+    # train/dev cost and accuracy over training, boundaries, cost curves, weight norms, histograms
+    assert len(images) == 6
     assert all(complete and width > 0 for complete, width in images), images
-    assert "l2+dropout" in browser.find_element("tag name", "table").text
+    assert "L2 0.7 + dropout keep 0.8" in browser.find_element("tag name", "table").text
+    # at 800 px every table fits its column: nothing is cut off or needs a sideways scroll
+    browser.set_window_size(800, 1200)
+    overflow = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.table-wrap'))"
+        ".map(w => w.scrollWidth - w.clientWidth)")
+    assert overflow and max(overflow) <= 0, overflow
     pixels = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB"), float)
     assert pixels.std() > 20
     fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")

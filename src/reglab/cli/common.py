@@ -7,6 +7,7 @@ import functools
 import json
 from pathlib import Path
 
+import os
 import sys
 
 import click
@@ -19,8 +20,9 @@ from ..data import DATASETS, load_dataset, load_file, subsample_train, with_dev_
 from ..nn.initializers import INITIALIZERS
 from ..training.loop import TrainConfig
 
-#: Wide enough for the tables when output goes to a file or a pipe.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+#: Wide enough for the tables when output goes to a file or a pipe, unless COLUMNS says otherwise.
+console = Console(highlight=False,
+                  width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
 EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)

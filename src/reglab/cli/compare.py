@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 from click.core import ParameterSource
-import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table as RichTable
 
 from ..experiments import course
+from .._validation import check_float
 from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
@@ -22,7 +21,8 @@ from ..experiments.compare import (GRIDS, Setting, check_settings, compare as co
 from ..data import load_football
 from ..experiments.runner import RunLog, default_jobs
 
-COURSE_PREFIX = "course "
+from .compare_report import (COURSE_PREFIX, course_sentences, diagnoses, diagnosis_section, display_name,
+                             make_figures, print_summary, print_table, tune_scores, write_report)
 
 
 def total_steps(model: dict, n_train: int) -> int:
@@ -38,33 +38,6 @@ def progress_bar(total: int, what: str):
                         TimeElapsedColumn(), console=console, transient=False)
     task = progress.add_task(what, total=total)
     return progress, lambda record: progress.advance(task)
-
-
-def summary_table(rows) -> tuple[list[str], list[list[str]]]:
-    """Columns and formatted rows shared by the terminal table and the report."""
-    has_dev = any(r.dev is not None for r in rows)
-    columns = ["setting", "regularization", "train %"] + (["dev %"] if has_dev else []) + [
-        "test %", "gap (train-test)", "weight norm", "|w|<1e-3 %", "time s"]
-    body = []
-    for r in rows:
-        line = [r.setting, r.description, r.train.format(100)]
-        if has_dev:
-            line.append(r.dev.format(100) if r.dev is not None else "")
-        line += [r.test.format(100), r.gap.format(100), r.weight_norm.format(1, 2),
-                 r.near_zero.format(100), r.seconds.format(1, 2)]
-        if r.n_failed:
-            line[0] += f" ({r.n_failed} failed)"
-        body.append(line)
-    return columns, body
-
-
-def print_table(columns, body, title):
-    table = RichTable(title=title, title_justify="left")
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i < 2 else "right")
-    for line in body:
-        table.add_row(*line)
-    console.print(table)
 
 
 def write_csv(path: Path, records) -> None:
@@ -83,39 +56,6 @@ def write_csv(path: Path, records) -> None:
                              r.error or ""])
 
 
-def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
-    """The compare figures; returns ``(caption, path)`` pairs."""
-    from ..report import plots
-
-    ok = [r for r in records if r.error is None]
-    first = {}
-    for r in sorted(ok, key=lambda r: r.seed):
-        first.setdefault(r.group, r)
-    names = [s.name for s in settings if s.name in first]
-    figures = []
-    if data.n_features == 2:
-        panels = [(name, first[name].network,
-                   f"train {first[name].train_accuracy:.1%} · test {first[name].test_accuracy:.1%}")
-                  for name in names]
-        figures.append((f"Decision boundaries (seed {min(r.seed for r in ok)}): filled points are "
-                        "training examples, hollow ones test examples.",
-                        plots.decision_boundaries(panels, data, out / "decision_boundaries.png")))
-    by = lambda name: [r for r in ok if r.group == name]  # noqa: E731
-    figures.append(("Training cost (with the penalty and dropout in force) over iterations: "
-                    "mean over seeds with its band.",
-                    plots.cost_curves({n: [r.costs for r in by(n)] for n in names},
-                                      out / "cost_curves.png")))
-    figures.append(("Frobenius norm of each weight matrix during training.",
-                    plots.weight_norms({n: [(r.history["eval_steps"], r.history["weight_norms"])
-                                            for r in by(n)] for n in names},
-                                       out / "weight_norms.png")))
-    figures.append(("Final weights, pooled over layers and seeds.",
-                    plots.weight_histograms({n: np.concatenate([W.ravel() for r in by(n)
-                                                                for W in r.network.weights])
-                                             for n in names}, out / "weight_histograms.png")))
-    return figures
-
-
 @click.command()
 @data_options(default="field")
 @model_options(layers="40,20", iterations=10000)
@@ -130,14 +70,17 @@ def make_figures(out: Path, data, settings, records) -> list[tuple[str, Path]]:
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per setting.")
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--tune", is_flag=True, help="Choose each strength on a dev split first.")
+@click.option("--baseline", type=float, default=None,
+              help="Best achievable error (human / Bayes), a fraction, for the bias/variance reading "
+                   "[default: the data set's own when it knows it (field: its flipped labels), else 0].")
 @click.option("--course", "course_mode", is_flag=True,
               help="With --data football.mat: the course's table, exactly, beside the same settings over seeds.")
 @click.option("--out", type=click.Path(file_okay=False), default="reglab-out", show_default=True)
 @guarded
 def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
             keep_prob,
-            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, tune, course_mode,
-            out, **model):
+            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, tune, baseline,
+            course_mode, out, **model):
     """Train one network under several regularizations over several seeds and compare them.
 
     Settings: none, L2, L1, dropout, L2 + dropout, early stopping (patience
@@ -150,6 +93,9 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
+    from ..experiments.diagnose import choose_baseline
+    if baseline is not None:
+        check_float(baseline, "--baseline", low=0, high=1)
     if course_mode and tune:
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
     if course_mode and not data_file:
@@ -181,13 +127,13 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     log.clear()
     console.print(f"[bold]{data.summary()}[/]")
     started = time.perf_counter()
-    tuned = None
+    tuned, tune_records = None, []
     if tune:
         tune_seeds = seed_list[:3]
         n_tune = sum(len(v) for v in GRIDS.values())
         progress, advance = progress_bar(n_tune * len(tune_seeds), "tuning on dev")
         with progress:
-            tuned, _ = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
+            tuned, tune_records = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
         console.print("chosen on dev: " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items()))
         settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"], patience, augment)
 
@@ -212,13 +158,13 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     if not any(r.error is None for r in everything):
         first = next((r.error for r in everything), "interrupted before any run finished")
         raise CommandError(f"no run finished; the first error: {first}")
-    columns, body = summary_table(rows)
+    names = {s.name: display_name(s) for s in all_settings}
     failed = {s.name: [r.error for r in everything if r.group == s.name and r.error]
               for s in all_settings if s.name not in {row.setting for row in rows}}
     failed = {name: errors for name, errors in failed.items() if errors}
+    print_summary(rows, names, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
     for name, errors in failed.items():
-        body.append([f"{name} (all {len(errors)} runs failed)", errors[0]] + [""] * (len(columns) - 2))
-    print_table(columns, body, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
+        console.print(f"[red]{names[name]}: all {len(errors)} runs failed; the first: {errors[0]}[/]")
     if interrupted:
         console.print(f"[yellow]interrupted: {len(records) + len(course_records)} of {total} runs "
                       f"finished; writing what there is[/]")
@@ -228,18 +174,31 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                     [[c.run, c.quantity, f"{c.published:.4g}", f"{c.computed:.4g}",
                       "PASS" if c.passed else "FAIL"] for c in checks],
                     "The course's table, exactly (course-compatible randomness)")
+    baseline, source = choose_baseline(baseline, data, given_as="given with --baseline")
+    found = diagnoses(rows, everything, data, all_settings, baseline, source)
+    takeaways = _takeaways(rows, names, found, baseline, source, course_records, records, tuned,
+                           tune_records)
+    console.print("[bold]Takeaways[/]")
+    for sentence in takeaways:
+        console.print(f"- {sentence}", markup=False)
     payload = {"dataset": {"name": data.name, "summary": data.summary(), "description": data.description},
                "config": base.to_dict(), "seeds": seed_list,
                "settings": [dataclasses.asdict(s) for s in all_settings],
                "tuned": tuned, "summary": [r.to_dict() for r in rows],
                "course_checks": [c.to_dict() for c in checks],
+               "baseline": {"value": baseline, "source": source}, "takeaways": takeaways,
+               "diagnosis": {k: d.to_dict() for k, d in found.items()},
                "runs": [r.to_json() for r in everything], "interrupted": interrupted,
                "seconds": time.perf_counter() - started}
     write_json(out / "results.json", payload)
     write_csv(out / "results.csv", everything)
     with console.status("drawing figures and the report"):
         figures = make_figures(out, data, all_settings, everything)
-        report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
+        report = write_report(out, data, base, rows, names, figures, seeds=seeds, takeaways=takeaways,
+                              tuned=tuned, scores=tune_scores(tune_records, GRIDS) if tuned else None,
+                              checks=checks,
+                              diagnosis=diagnosis_section(found, names, baseline, source,
+                                                          len(data.y_dev)) if found else None)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
     if failed:
@@ -258,53 +217,16 @@ def _course_checks(course_records, data):
     return checks
 
 
-def diagnosis_section(rows):
-    """Bias/variance verdict per setting from its mean errors (baseline 0)."""
-    from ..experiments.diagnose import diagnose
-    from ..report.html import Section, Table
+def _takeaways(rows, names, found, baseline, source, course_records, records, tuned, tune_records):
+    from ..experiments.takeaways import compare_takeaways, diagnosis_takeaways, tune_takeaways
 
-    lines = []
-    for r in rows:
-        if r.dev is None:
-            continue
-        d = diagnose(1 - r.train.mean, 1 - r.dev.mean, 1 - r.test.mean)
-        lines.append([r.setting, f"{d.train_error:.1%}", f"{d.dev_error:.1%}", f"{d.test_error:.1%}",
-                      d.verdict, "; ".join(d.remedies[:2]) if d.cases != ("fine",) else ""])
-    if not lines:
-        return None
-    return Section("Bias and variance", text=(
-        "Each setting's mean errors read as the lecture does: train error against a baseline "
-        "(human or Bayes error, taken as 0 here) is the avoidable bias; dev minus train error is "
-        "the variance; test minus dev error flags a dev/test mismatch. A gap above 2 points counts "
-        "as high. `reglab diagnose` gives the same reading for any numbers or network."),
-        table=Table(["setting", "train error", "dev error", "test error", "verdict", "remedies"], lines))
-
-
-def _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows) -> Path:
-    from ..report.html import Section, Table, write_report
-
-    intro = (f"Data: {data.summary()}. {data.description}\n\n"
-             f"Network: {data.n_features} inputs, hidden layers {list(base.layers)} ({base.hidden}), "
-             f"init {base.init}, learning rate {base.learning_rate:g}, "
-             + (f"{base.iterations} full-batch iterations" if base.epochs is None
-                else f"{base.epochs} epochs of mini-batches of {base.batch_size}")
-             + f". Each setting was trained with {seeds} seed(s): the seed changes the initial "
-               "weights, the dropout masks and the mini-batch order; the data stay the same. "
-               "Figures are means with 95% Student-t intervals over the seeds.")
-    sections = [Section("Results", table=Table(columns, body, caption="Accuracies in %; "
-                                               "gap = train - test accuracy."))]
+    seeded = [r for r in rows if not r.setting.startswith(COURSE_PREFIX)]
+    shown = [dataclasses.replace(r, description=names[r.setting]) for r in seeded]
+    out = course_sentences(course_records, records, seeded) if course_records else []
+    out += compare_takeaways(shown) if shown else []
     if tuned:
-        sections.append(Section("Strengths chosen on the dev set",
-                                text=", ".join(f"{k} = {v:g}" for k, v in tuned.items())
-                                + ". Test figures were computed only for the chosen values."))
-    if checks:
-        sections.append(Section("The course's table, reproduced", table=Table(
-            ["run", "figure", "published", "reglab", "check"],
-            [[c.run, c.quantity, f"{c.published:.4g}", f"{c.computed:.4g}",
-              "PASS" if c.passed else "FAIL"] for c in checks])))
-    diagnosis = diagnosis_section(rows)
-    if diagnosis is not None:
-        sections.append(diagnosis)
-    sections.append(Section("Figures", images=figures))
-    return write_report(out / "report.html", title=f"reglab compare: {data.name}", intro=intro,
-                        sections=sections)
+        out += tune_takeaways(tune_scores(tune_records, GRIDS), tuned,
+                              labels={"l2": "L2", "l1": "L1", "keep_prob": "keep_prob"})
+    if found:
+        out += diagnosis_takeaways(found, names, baseline, source)
+    return out

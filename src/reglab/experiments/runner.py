@@ -102,7 +102,7 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
         # train() returns what it has on Ctrl-C; a truncated run must not be logged as done
         raise KeyboardInterrupt
     weights = np.concatenate([W.ravel() for W in net.weights])
-    history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost,
+    history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost, "train_loss": h.train_loss,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
                "costs": _sampled_costs(h.costs), "best_step": h.best_step}

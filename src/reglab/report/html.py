@@ -47,6 +47,20 @@ th, td { padding: .4rem .8rem; border-bottom: 1px solid var(--line); text-align:
 th { background: #eef1f4; font-weight: 600; border-bottom: 2px solid #c5ccd3; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num .pm { white-space: nowrap; }
+.opt { white-space: nowrap; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--zebra);
+  padding: .05rem .3rem; border-radius: 3px; }
+ul.items { max-width: 50rem; padding-left: 1.3rem; }
+ul.items li { margin: .45rem 0; }
+@media (max-width: 60rem) {
+  main { padding: 1.5rem .75rem 1rem; }
+  table { font-size: .85rem; }
+  th, td { padding: .35rem .45rem; }
+  /* a value and its interval may stack, so that wide tables fit a narrow window */
+  td.num { white-space: normal; }
+  td.num .pm { display: block; color: var(--muted); font-size: .9em; }
+}
 figure { margin: 1.5rem 0; }
 figure img { display: block; max-width: 100%; height: auto; margin: 0 auto;
   border: 1px solid var(--line); border-radius: 4px; }
@@ -96,12 +110,14 @@ class Section:
     text : str, plain text; paragraphs are separated by blank lines.
     table : Table or None
     images : list of ``(caption, path)`` to PNG files, embedded in the report.
+    items : list of str, a bulleted list after the text (the takeaways).
     """
 
     heading: str
     text: str = ""
     table: Table | None = None
     images: list = field(default_factory=list)
+    items: list = field(default_factory=list)
 
     def __post_init__(self):
         if not isinstance(self.heading, str) or not self.heading.strip():
@@ -110,6 +126,8 @@ class Section:
             raise InputError(f"text must be a string, got {describe(self.text)}")
         if self.table is not None and not isinstance(self.table, Table):
             raise InputError(f"table must be a Table or None, got {describe(self.table)}")
+        if not isinstance(self.items, (list, tuple)) or not all(isinstance(i, str) for i in self.items):
+            raise InputError(f"items must be a list of strings, got {describe(self.items)}")
         for i, item in enumerate(self.images):
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise InputError(f"images[{i}] must be a (caption, path) pair, got {describe(item)}")
@@ -136,11 +154,28 @@ def _is_numeric(value) -> bool:
     return isinstance(value, str) and bool(_NUMERIC.match(value.strip()))
 
 
+def _inline(text: str) -> str:
+    """Escaped text in which ```code``` spans become ``<code>`` elements and command-line
+    options (``--baseline``) are kept whole on one line."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"(?<![\w-])(--[a-z][\w-]*)", r'<span class="opt">\1</span>', text)
+
+
 def _paragraphs(text: str, css_class: str = "") -> str:
     attr = f' class="{css_class}"' if css_class else ""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
-    return "".join(f"<p{attr}>{'<br>'.join(html.escape(l.strip()) for l in b.splitlines())}</p>\n"
+    return "".join(f"<p{attr}>{'<br>'.join(_inline(l.strip()) for l in b.splitlines())}</p>\n"
                    for b in blocks)
+
+
+def _cell(value) -> str:
+    """A cell's HTML; ``"92.3 ± 0.5"`` keeps its interval in a span that a narrow window
+    may put on a line of its own."""
+    text = format_cell(value)
+    if _is_numeric(value) and " ± " in text:
+        mean, half = text.split(" ± ", 1)
+        return f'{html.escape(mean)}<span class="pm"> ± {html.escape(half)}</span>'
+    return _inline(text)
 
 
 def _table(table: Table) -> str:
@@ -149,7 +184,7 @@ def _table(table: Table) -> str:
     num = lambda ok: ' class="num"' if ok else ""  # noqa: E731
     head = "".join(f"<th scope=\"col\"{num(numeric[j])}>{html.escape(str(c))}</th>"
                    for j, c in enumerate(table.columns))
-    body = "".join("<tr>" + "".join(f"<td{num(_is_numeric(v))}>{html.escape(format_cell(v))}</td>"
+    body = "".join("<tr>" + "".join(f"<td{num(_is_numeric(v))}>{_cell(v)}</td>"
                                     for v in row) + "</tr>\n" for row in table.rows)
     caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
     return (f'<div class="table-wrap"><table>{caption}\n<thead><tr>{head}</tr></thead>\n'
@@ -213,6 +248,9 @@ def write_report(path, *, title: str, intro: str = "", sections) -> Path:
         parts.append(f'<nav aria-label="Contents"><strong>Contents</strong><ol>{links}</ol></nav>\n')
     for sid, s in zip(ids, sections):
         parts.append(f'<section id="{sid}">\n<h2>{html.escape(s.heading)}</h2>\n{_paragraphs(s.text)}')
+        if s.items:
+            parts.append('<ul class="items">' + "".join(f"<li>{_inline(i)}</li>" for i in s.items)
+                         + "</ul>\n")
         if s.table is not None:
             parts.append(_table(s.table))
         parts.extend(_image(caption, p) for caption, p in s.images)

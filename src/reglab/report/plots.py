@@ -11,113 +11,15 @@ safe); over seeds the line is the mean and the band spans min to max.
 
 from __future__ import annotations
 
-import functools
 import math
-import numbers
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import InputError, check_choice, check_float, check_int, describe
-
-DPI = 140
-#: Okabe & Ito (2008) for lines on white (yellow last), then a few tab10 extras.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-           "#8C564B", "#7F7F7F", "#BCBD22", "#F0E442")
-#: The settings of ``reglab compare`` keep these colours whatever else is shown.
-KNOWN_COLORS = {"none": "#000000", "baseline": "#000000", "l2": "#0072B2", "l1": "#D55E00",
-                "dropout": "#009E73", "l2+dropout": "#CC79A7", "early-stopping": "#E69F00",
-                "augment": "#56B4E9"}
-CLASS_COLORS = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
-_RC = {"font.size": 10, "axes.titlesize": 11, "figure.titlesize": 13, "figure.titleweight": "bold",
-       "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#666666",
-       "xtick.color": "#444444", "ytick.color": "#444444", "axes.grid": True, "grid.color": "#e3e3e3",
-       "axes.axisbelow": True, "legend.frameon": False, "legend.fontsize": 9,
-       "legend.title_fontsize": 9, "figure.facecolor": "white", "savefig.facecolor": "white"}
-
-
-def setting_colors(labels) -> dict[str, str]:
-    """``{label: "#RRGGBB"}``: the settings of :data:`KNOWN_COLORS` (case, spaces and ``_``
-    ignored) always get the same colour, other labels the free ones in the order given."""
-    labels = [str(label) for label in labels]
-    key = lambda s: s.lower().replace(" ", "").replace("_", "-")  # noqa: E731
-    fixed = {lab: KNOWN_COLORS[key(lab)] for lab in labels if key(lab) in KNOWN_COLORS}
-    free = [c for c in PALETTE if c not in fixed.values()]
-    out, i = {}, 0
-    for lab in labels:
-        if lab in fixed:
-            out[lab] = fixed[lab]
-        elif lab not in out:
-            out[lab], i = free[i % len(free)], i + 1
-    return out
-
-
-def _plotting(func):
-    """Run ``func`` under reglab's matplotlib style."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        import matplotlib
-        with matplotlib.rc_context(_RC):
-            return func(*args, **kwargs)
-    return wrapper
-
-
-def _figure(nrows, ncols, figsize, **kwargs):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(nrows, ncols, squeeze=False, **kwargs)
-
-
-def _save(fig, path, title) -> Path:
-    if title:
-        fig.suptitle(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=DPI)
-    fig.clear()  # no pyplot registry to close it from: free the artists now
-    return path
-
-
-def _check_dict(value, name: str) -> dict:
-    if not isinstance(value, dict) or not value:
-        raise InputError(f"{name} must be a non-empty dict label -> values, got {describe(value)}")
-    return {str(k): v for k, v in value.items()}
-
-
-def _stack(runs, name: str) -> np.ndarray:
-    """List over seeds of 1-D arrays -> finite ``(n_seeds, shortest length)``."""
-    arrays = [np.asarray(r, dtype=np.float64) for r in runs] if isinstance(runs, (list, tuple)) else []
-    if not arrays or any(a.ndim != 1 or a.size == 0 or not np.isfinite(a).all() for a in arrays):
-        raise InputError(f"{name} must be a non-empty list over seeds of non-empty 1-D arrays of "
-                         f"finite values, got {describe(runs)}")
-    return np.stack([a[:min(a.size for a in arrays)] for a in arrays])
-
-
-def _band(ax, x, runs, color, label, marker=None):
-    """Mean line over seeds (rows of ``runs``) and a min-max band."""
-    ax.plot(x, runs.mean(axis=0), color=color, lw=1.8, label=label, marker=marker, ms=5)
-    if len(runs) > 1:
-        ax.fill_between(x, runs.min(axis=0), runs.max(axis=0), color=color, alpha=0.18, lw=0)
-
-
-def _band_note(seed_counts) -> str:
-    lo, hi = min(seed_counts), max(seed_counts)
-    return "one seed" if hi == 1 else f"mean of {hi if lo == hi else f'{lo}-{hi}'} seeds, band: min to max"
-
-
-def _lighten(color, amount: float):
-    from matplotlib.colors import to_rgb
-    return tuple(1 - amount * (1 - c) for c in to_rgb(color))
-
-
-def _label(v) -> str:
-    return f"{v:g}" if _is_number(v) else str(v)
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+from ._style import (CLASS_COLORS, DPI, KNOWN_COLORS, PALETTE, _band, _band_note, _check_dict,  # noqa: F401
+                     _colors, _figure, _is_number, _label, _lighten, _percent_formatter, _plotting, _save,
+                     _stack, line_style, setting_colors)
 
 
 def _check_panels(panels):
@@ -225,7 +127,8 @@ def _moving_average(runs: np.ndarray, window: int) -> np.ndarray:
 
 
 @_plotting
-def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, smooth=1) -> Path:
+def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, smooth=1,
+                colors=None) -> Path:
     """Cost per iteration, one line per setting (mean over seeds, min-max band).
 
     Parameters
@@ -238,30 +141,36 @@ def cost_curves(curves, path, *, ylabel="training cost", logy=True, title=None, 
     smooth : int >= 1, trailing moving average over this many steps, for the noisy
         costs of dropout or mini-batches; the raw mean stays faintly behind and the
         legend says so. 1 (default) draws the raw costs.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
+
+    The legend sits beside the axes, never over the curves; the course's single
+    runs (labels ``"course ..."``) are dashed with markers (:func:`line_style`).
 
     Curves longer than 2000 steps are drawn at 2000 evenly spaced steps.
     """
     smooth = check_int(smooth, "smooth", low=1)
     runs = {label: _stack(r, f"curves[{label!r}]") for label, r in _check_dict(curves, "curves").items()}
-    colors = setting_colors(runs)
-    fig, axes = _figure(1, 1, (7.5, 4.6))
+    colors = _colors(colors, runs)
+    fig, axes = _figure(1, 1, (8.6, 4.6))
     ax = axes[0, 0]
     for label, r in runs.items():
         steps = np.unique(np.linspace(0, r.shape[1] - 1, min(r.shape[1], 2000)).astype(int))
         if smooth > 1:
             ax.plot(steps, r[:, steps].mean(axis=0), color=colors[label], lw=0.6, alpha=0.3)
             r = _moving_average(r, smooth)
-        _band(ax, steps, r[:, steps], colors[label], label)
+        _band(ax, steps, r[:, steps], colors[label], label, **line_style(label))
     if logy and all((r > 0).all() for r in runs.values()):
         ax.set_yscale("log")
     ax.set(xlim=(0, max(max(r.shape[1] for r in runs.values()) - 1, 1)), xlabel="iteration", ylabel=ylabel)
     note = _band_note([len(r) for r in runs.values()])
-    ax.legend(title=note + (f"\nmoving average over {smooth} steps (faint: raw)" if smooth > 1 else ""))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",
+               title=note.replace(", band", ",\nband") + (f"\nmoving average over {smooth} steps\n(faint: raw)"
+                                                        if smooth > 1 else ""))
     return _save(fig, path, f"{ylabel[:1].upper()}{ylabel[1:]} per iteration" if title is None else title)
 
 
 @_plotting
-def weight_norms(norms, path, *, title=None) -> Path:
+def weight_norms(norms, path, *, title=None, colors=None) -> Path:
     """Frobenius norm of each weight matrix during training, one panel per layer.
 
     Parameters
@@ -270,6 +179,7 @@ def weight_norms(norms, path, *, title=None) -> Path:
         ``(n_evals,)``, ``values`` of shape ``(n_evals, n_layers)``; from a
         :class:`~reglab.training.loop.History`, ``(h.eval_steps, h.weight_norms)``.
     path, title : see the module docstring; default title ``"Weight norms during training"``.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
     """
     data = {}
     for label, runs in _check_dict(norms, "norms").items():
@@ -282,14 +192,14 @@ def weight_norms(norms, path, *, title=None) -> Path:
         m = min(len(s) for s, _ in pairs)
         data[label] = (pairs[0][0][:m], np.stack([v[:m] for _, v in pairs]))
     n_layers = max(v.shape[2] for _, v in data.values())
-    colors = setting_colors(data)
+    colors = _colors(colors, data)
     ncols, nrows = min(n_layers, 4), math.ceil(n_layers / 4)
     fig, axes = _figure(nrows, ncols, (3.4 * ncols + 0.4, 3.3 * nrows + 0.8), sharex=True)
     for l, ax in enumerate(axes.flat):
         ax.set_visible(l < n_layers)
         for label, (steps, values) in data.items():
             if l < values.shape[2]:
-                _band(ax, steps, values[:, :, l], colors[label], label)
+                _band(ax, steps, values[:, :, l], colors[label], label, **line_style(label))
         ax.set_title(rf"$\Vert W^{{[{l + 1}]}} \Vert_F$")
         ax.set(xlabel="iteration", ylabel="Frobenius norm" if l % ncols == 0 else "", ylim=(0, None))
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
@@ -298,7 +208,7 @@ def weight_norms(norms, path, *, title=None) -> Path:
 
 
 @_plotting
-def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
+def weight_histograms(weights, path, *, threshold=1e-2, title=None, colors=None) -> Path:
     """Distribution of the final weights, one panel per setting, shared x axis.
 
     Parameters
@@ -309,6 +219,7 @@ def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
         ``"Final weights, pooled over layers and seeds"``.
     threshold : float > 0; each panel gives the share of weights with
         ``|w| < threshold`` (shaded; L1 drives many to zero), their std and count.
+    colors : dict ``label -> colour``, optional; default :func:`setting_colors`.
 
     The x range covers 99.5% of the largest ``|w|``; the few weights beyond it are
     counted in the outermost bins.
@@ -319,7 +230,7 @@ def weight_histograms(weights, path, *, threshold=1e-2, title=None) -> Path:
         data[label] = w = np.asarray(w, dtype=np.float64).ravel()
         if not w.size or not np.isfinite(w).all():
             raise InputError(f"weights[{label!r}] must be a non-empty array of finite values")
-    colors = setting_colors(data)
+    colors = _colors(colors, data)
     lim = max(float(np.quantile(np.abs(w), 0.995)) for w in data.values()) * 1.05 or 1.0
     bins = np.linspace(-lim, lim, 82)  # 81 bins, one centred on zero
     fig, axes = _figure(len(data), 1, (7.0, 1.45 * len(data) + 1.0), sharex=True)
@@ -364,7 +275,7 @@ def _x_positions(ax, values, log_x):
 
 @_plotting
 def validation_curve(param, values, train, dev, path, *, log_x=None, ylabel="accuracy",
-                     title=None, best="max") -> Path:
+                     title=None, best="max", held="dev") -> Path:
     """Train and dev score against one hyper-parameter, with the best dev value marked.
 
     Parameters
@@ -377,32 +288,36 @@ def validation_curve(param, values, train, dev, path, *, log_x=None, ylabel="acc
         when the positive values span more than two decades.
     ylabel : str; an "accuracy" within [0, 1] is shown in percent.
     best : {"max", "min"}, whether the best dev value is the highest or the lowest.
+    held : str, the name of the held-out set ``dev`` was measured on (``"test"`` when
+        the data have no dev set), used in the legend and the default title.
     """
-    from matplotlib.ticker import PercentFormatter
     best, values, scores = check_choice(best, "best", ("max", "min")), list(values), {}
+    if not isinstance(held, str) or not held:
+        raise InputError(f"held must name the held-out set, got {describe(held)}")
     for name, a in (("train", train), ("dev", dev)):
         a = np.asarray(a, dtype=float)
         scores[name] = a = a[:, None] if a.ndim == 1 else a
         if a.ndim != 2 or len(a) != len(values) or not a.size or not np.isfinite(a).all():
             raise InputError(f"{name} must be a finite array (n_values={len(values)}, n_seeds), "
                              f"got {describe(a)}")
-    fig, axes = _figure(1, 1, (6.8, 4.4))
+    fig, axes = _figure(1, 1, (8.4, 4.4))
     ax = axes[0, 0]
     x = _x_positions(ax, values, log_x)
     for (name, a), color, marker in zip(scores.items(), ("#0072B2", "#D55E00"), ("o", "s")):
-        _band(ax, x, a.T, color, name, marker=marker)
+        _band(ax, x, a.T, color, "train" if name == "train" else held, marker=marker)
     dev_mean = scores["dev"].mean(axis=1)
     i = int(np.argmax(dev_mean) if best == "max" else np.argmin(dev_mean))
     percent = "accuracy" in ylabel.lower() and all(((a >= 0) & (a <= 1)).all() for a in scores.values())
     shown = f"{dev_mean[i]:.1%}" if percent else f"{dev_mean[i]:.4g}"
     ax.axvline(x[i], color="#888888", lw=1, ls=":", zorder=1)
     ax.plot([x[i]], [dev_mean[i]], ls="", marker="*", ms=16, color="#D55E00", mec="white",
-            zorder=4, label=f"best dev: {shown} at {param} = {_label(values[i])}")
+            zorder=4, label=f"best {held}: {shown} at {param} = {_label(values[i])}")
     if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(_percent_formatter())
     ax.set(xlabel=param, ylabel=ylabel)
-    ax.legend(title=_band_note([scores["dev"].shape[1]]))
-    what = ylabel if {"train", "dev"} & set(ylabel.lower().split()) else f"train and dev {ylabel}"
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",  # never over the curves
+               title=_band_note([scores["dev"].shape[1]]).replace(", band", ",\nband"))
+    what = ylabel if {"train", held} & set(ylabel.lower().split()) else f"train and {held} {ylabel}"
     return _save(fig, path, f"{what[:1].upper()}{what[1:]} against {param}" if title is None else title)
 
 
@@ -471,7 +386,6 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
     baseline : float in [0, 1] or None, human-level / Bayes error, drawn as a
         dashed horizontal line.
     """
-    from matplotlib.ticker import PercentFormatter
     x = np.asarray(sizes, dtype=float)
     if x.ndim != 1 or not x.size or not np.isfinite(x).all() or (x <= 0).any() or (np.diff(x) <= 0).any():
         raise InputError(f"sizes must be a non-empty increasing 1-D array of positive numbers, "
@@ -485,7 +399,7 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
                              f"got {describe(a)}")
     if baseline is not None:
         baseline = check_float(baseline, "baseline", low=0, high=1)
-    fig, axes = _figure(1, 1, (6.8, 4.4))
+    fig, axes = _figure(1, 1, (8.4, 4.4))
     ax = axes[0, 0]
     for (name, a), color, marker in zip(errors.items(), ("#0072B2", "#D55E00"), ("o", "s")):
         _band(ax, x, a.T, color, f"{name} error", marker=marker)
@@ -494,12 +408,13 @@ def learning_curve(sizes, train_error, dev_error, path, *, baseline=None, title=
     top = max(max(float(a.max()) for a in errors.values()), baseline or 0.0, 0.01)
     # a little room below 0, so that a zero training error or baseline stays visible
     ax.set(xlabel="training examples", ylabel="error", ylim=(-0.03 * top, 1.1 * top))
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if top > 0.05 else 1))
+    ax.yaxis.set_major_formatter(_percent_formatter())
     if x[-1] / x[0] >= 10:  # sizes usually grow geometrically: spread them out
         from matplotlib.ticker import NullLocator
         ax.set_xscale("log")
         if len(x) <= 12:
             ax.set_xticks(x, [f"{v:g}" for v in x])
             ax.xaxis.set_minor_locator(NullLocator())
-    ax.legend(title=_band_note([errors["dev"].shape[1]]))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper",
+               title=_band_note([errors["dev"].shape[1]]).replace(", band", ",\nband"))
     return _save(fig, path, "Learning curve: error against training-set size" if title is None else title)

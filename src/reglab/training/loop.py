@@ -181,6 +181,7 @@ class History:
     costs: np.ndarray
     eval_steps: list = field(default_factory=list)
     train_cost: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)  # the data term alone, comparable to dev_cost
     train_accuracy: list = field(default_factory=list)
     dev_cost: list = field(default_factory=list)
     dev_accuracy: list = field(default_factory=list)
@@ -359,6 +360,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         history.eval_steps.append(step)
         logits = forward(weights, biases, X, acts)[0]
         history.train_cost.append(cost(logits, y, output, weights, regs))
+        history.train_loss.append(output.loss(logits, y))
         history.train_accuracy.append(float(np.mean(output.predict(logits) == y)))
         if X_dev is not None:
             dev_logits = forward(weights, biases, X_dev, acts)[0]
