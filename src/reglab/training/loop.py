@@ -23,6 +23,7 @@ from ..nn.initializers import get_initializer, initialize
 from ..nn.network import Network, backward, cost, forward
 from ..nn.outputs import OUTPUTS, get_output
 from ..nn.regularizers import L1, L2
+from .resources import check_memory, estimate_bytes
 
 COURSE_INIT_SEED = 3
 
@@ -279,6 +280,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     output = get_output(output_name)
     acts = [get_activation(h) for h in config.hidden_activations]
     sizes = (X.shape[1], *config.layers, output.n_units(n_classes))
+    check_memory(estimate_bytes(config, len(X), X.shape[1], sizes[-1], 0 if X_dev is None else len(X_dev)))
 
     init_rng, mask_rng, shuffle_rng, augment_rng = np.random.default_rng(config.seed).spawn(4)
     source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
