@@ -20,7 +20,8 @@ from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, c
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
 from ..data import load_football
-from ..experiments.runner import RunLog, default_jobs
+from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
+from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
 
 COURSE_PREFIX = "course "
 
@@ -152,6 +153,14 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
     if course_mode and tune:
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
+    check_output_folder(out)
+    if not course_mode:
+        refuse_unused_options(dict(model, early_stopping=early_stopping, augment=augment),
+                              early_stopping=not no_early_stopping, augment=not no_augment)
+        for flag, off, name in ((early_stopping, no_early_stopping, "--early-stopping"),
+                                (augment, no_augment, "--augment")):
+            if flag is not None and off:
+                raise CommandError(f"{name} sets the {name[2:]} setting, which --no-{name[2:]} leaves out")
     if course_mode and not data_file:
         raise CommandError("--course needs the course's data: --data path/to/football.mat")
     if course_mode:  # the course fixes the network and the data; say so rather than ignore options
@@ -175,11 +184,12 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         augment = None if no_augment else (augment or default_augment(data))
         settings = default_settings(l2, l1, keep_prob, patience, augment)
     check_settings(data, base, settings)  # before anything is written or trained
+    check_resources(data, [dataclasses.replace(base, **s.params) for s in settings], jobs)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    lock_output(out)  # one writer per folder, until the command ends
     log = RunLog(out / "runs.jsonl")
     log.clear()
-    console.print(f"[bold]{data.summary()}[/]")
+    console.print(data.summary(), style="bold")
     started = time.perf_counter()
     tuned = None
     if tune:
@@ -220,8 +230,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         body.append([f"{name} (all {len(errors)} runs failed)", errors[0]] + [""] * (len(columns) - 2))
     print_table(columns, body, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
     if interrupted:
-        console.print(f"[yellow]interrupted: {len(records) + len(course_records)} of {total} runs "
-                      f"finished; writing what there is[/]")
+        warn(f"interrupted: {len(records) + len(course_records)} of {total} runs finished; "
+             f"writing what there is")
     checks = _course_checks(course_records, data) if course_mode else []
     if checks:
         print_table(["run", "figure", "published", "reglab", "check"],
@@ -242,6 +252,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
+    if interrupted_by() is not None:  # what finished is written; the exit says it is not all
+        raise interrupted_exit(interrupted_by())
     if failed:
         raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 
