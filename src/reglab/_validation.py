@@ -76,7 +76,20 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
 
 
 def check_X(X, name: str = "X", *, n_features: int | None = None) -> np.ndarray:
-    """Return ``X`` as a finite float64 array of shape ``(n_samples, n_features)``."""
+    """Return ``X`` as a finite float64 array of shape ``(n_samples, n_features)``.
+
+    Complex and object arrays are refused: converting them would drop imaginary
+    parts or guess at the objects' meaning.
+    """
+    try:
+        kind = X.dtype.kind if isinstance(X, np.ndarray) else np.asarray(X).dtype.kind
+    except (TypeError, ValueError):
+        kind = "?"  # ragged or otherwise unreadable: the conversion below names it
+    if kind == "c":
+        raise InputError(f"{name} must hold real numbers, got complex values; "
+                         f"converting would silently drop the imaginary parts")
+    if kind == "O":
+        raise InputError(f"{name} must be a numeric array, got an object array (dtype object)")
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -52,6 +52,9 @@ class Dataset:
         empty when none is declared.
     image_shape : (int, int) or None
         ``(height, width)`` of image data, with ``height * width == n_features``.
+    classes : tuple of str or None
+        The file's own label values when they were encoded to ``0..K-1``
+        (``classes[k]`` became label ``k``); None when the labels were kept as they are.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Dataset:
     description: str = ""
     symmetries: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    classes: tuple | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -97,6 +101,11 @@ class Dataset:
         set_(self, "symmetries", symmetries)
         if self.image_shape is not None:
             set_(self, "image_shape", _check_image_shape(self.image_shape, X_train.shape[1]))
+        if self.classes is not None:
+            set_(self, "classes", tuple(str(c) for c in self.classes))
+            if len(self.classes) < self.n_classes:
+                raise InputError(f"classes must name every label 0..{self.n_classes - 1}, "
+                                 f"got {len(self.classes)}: {describe(self.classes)}")
 
     @property
     def n_features(self) -> int:
@@ -126,7 +135,11 @@ class Dataset:
         k = self.n_classes
         parts = [f"{split} {y.size} [{' '.join(str(c) for c in np.bincount(y, minlength=k))}]"
                  for split, y in self._labels().items()]
-        return f"{self.name}: {self.n_features} features, {k} classes; " + ", ".join(parts)
+        line = f"{self.name}: {self.n_features} features, {k} classes; " + ", ".join(parts)
+        if self.classes is not None:
+            pairs = [f"{c} -> {i}" for i, c in enumerate(self.classes)]
+            line += "; labels encoded " + ", ".join(pairs[:8]) + (", ..." if len(pairs) > 8 else "")
+        return line
 
     def __repr__(self) -> str:
         return f"Dataset({self.summary()})"
