@@ -67,6 +67,8 @@ def save_network(path, network: Network, *, config=None, extra: dict | None = No
     try:  # written whole, then renamed: a kill or a full disk never leaves half a model
         np.savez(tmp, metadata=np.array(json.dumps(metadata)), **network.params())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -231,13 +231,15 @@ def write_json(path, payload: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(payload, indent=2) + "\n"
-    if path.exists() and not path.is_file():  # /dev/stdout, /dev/full...: write through
-        path.write_text(text)
-        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        if path.exists() and not path.is_file():  # /dev/stdout, /dev/full...: write through
+            path.write_text(text)
+            return
         tmp.write_text(text)
         os.replace(tmp, path)
+    except OSError as exc:  # name the file the user asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
 

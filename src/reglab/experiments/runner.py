@@ -416,10 +416,14 @@ class RunLog:
 
     def append(self, record: RunRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(record.to_json()) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with self.path.open("a") as f:
+                f.write(json.dumps(record.to_json()) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:  # a full disk: name the file, and say the earlier runs are safe
+            raise OSError(exc.errno, f"{exc.strerror} (the runs logged before this one are kept; "
+                                     f"a line cut short is dropped on --resume)", str(self.path)) from None
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
