@@ -16,6 +16,7 @@ import json
 import numbers
 import os
 import zipfile
+import zlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -88,14 +89,19 @@ def load_network(path) -> tuple[Network, dict]:
     if not path.is_file():
         raise InputError(f"model file not found: {path}")
     check_npz_sizes(path, "reglab model file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path} is not a reglab model file (.npz written by save_network): {exc}") from None
-    except AttributeError:  # np.load returned a single array: a .npy file named .npz
-        raise InputError(f"{path} is not a reglab model file (.npz written by save_network): "
-                         f"it holds a single array") from None
+    not_model = f"{path} is not a reglab model file (.npz written by save_network)"
+    # Our own handle, closed on every path: np.load leaks the one it opens when the file is no zip.
+    with path.open("rb") as f:
+        try:
+            npz = np.load(f, allow_pickle=False)
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise InputError(f"{not_model}: it holds a single array")
+            with npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{not_model}: {exc}") from None
     try:
         metadata = _metadata(arrays.pop("metadata"))
         weights, biases = _parameters(arrays, metadata)
