@@ -264,6 +264,7 @@ def _kill_and_check_workers(proc: subprocess.Popen, sig: int) -> set[int]:
     return workers
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finding child processes needs Linux /proc")
 @pytest.mark.parametrize("attempt", range(4))
 def test_kill_9_at_a_random_point_then_resume_gives_every_run_once(attempt, slow_reference, tmp_path):
     rng = random.Random(1000 + attempt)
@@ -382,3 +383,35 @@ def test_read_only_outputs_are_refused_before_any_work(args, tmp_path):
     assert f"cannot write in {ro}" in done.stderr
     assert "Cost after iteration" not in done.stdout and "sweeping" not in done.stdout
     assert time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"])
+def test_an_interrupted_train_writes_what_it_has_and_exits_non_zero(sig, code, tmp_path):
+    out, model = tmp_path / "run.json", tmp_path / "model.npz"
+    proc = start("train", "--dataset", "moons", "--iterations", "5000000", "--print-every", "1000",
+                 "--json", str(out), "--save", str(model))
+    # the first printed cost says training has started
+    assert proc.stdout.readline().startswith("moons:")
+    assert proc.stdout.readline().startswith("Cost after iteration 0")
+    os.kill(proc.pid, sig)
+    output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == code, output
+    assert "interrupted at step" in output and "Traceback" not in output
+    payload = json.loads(out.read_text())
+    assert payload["stop_reason"] == "interrupted" and 0 < payload["steps"] < 5_000_000
+    assert model.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finding child processes needs Linux /proc")
+def test_kill_9_of_a_compare_leaves_no_worker_behind(tmp_path):
+    out = tmp_path / "cmp"
+    proc = start("compare", "--dataset", "moons", "--n-samples", "80", "--layers", "8", "--iterations",
+                 "20000", "--seeds", "2", "--jobs", "2", "--out", str(out))
+    assert wait_until(lambda: len(children(proc.pid)) >= 2 or proc.poll() is not None, timeout=120)
+    assert proc.poll() is None, proc.communicate()[0]
+    workers = _kill_and_check_workers(proc, signal.SIGKILL)
+    proc.communicate()
+    assert len(workers) >= 2
+    # the folder is free again at once: the lock died with its holder
+    with folder_lock(out):
+        pass

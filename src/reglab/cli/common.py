@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import click
@@ -48,32 +49,53 @@ class CommandFailed(CommandError):
     exit_code = EXIT_FAILED
 
 
+#: The signal that interrupted this command (SIGINT or SIGTERM), once one has.
+_received: list[int] = []
+
+
 def interrupted(signum: int | None = None) -> click.exceptions.Exit:
     """The exit after an interruption whose partial results are written: 128 + the signal,
     as shells report it (130 for Ctrl-C, 143 for SIGTERM)."""
-    return click.exceptions.Exit(128 + int(signum or signal.SIGINT))
+    return click.exceptions.Exit(128 + int(signum or (_received[-1] if _received else signal.SIGINT)))
+
+
+def _sigterm_as_ctrl_c(signum, frame):
+    _received.append(signum)
+    raise KeyboardInterrupt
 
 
 def guarded(fn):
-    """Run a command body, turning reglab's and the OS's errors into :class:`CommandError`
-    and Ctrl-C outside a training into exit code 130, never a traceback."""
+    """Run a command body, turning reglab's and the OS's errors into :class:`CommandError`,
+    and an interruption (Ctrl-C, or SIGTERM, which is handled the same way: what finished
+    is written) into exit code 130 or 143, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _received.clear()
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _sigterm_as_ctrl_c) if main_thread else None
         try:
-            return fn(*args, **kwargs)
-        except (ReglabError, ValueError, TypeError) as exc:
-            raise CommandError(str(exc)) from None
-        except MemoryError:
-            raise CommandError("out of memory: the configuration needs more memory than this "
-                               "machine could give; use smaller layers, data or fewer iterations") from None
-        except OSError as exc:
-            raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            raise interrupted(signal.SIGINT) from None
+            return _run(fn, args, kwargs)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _run(fn, args, kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (ReglabError, ValueError, TypeError) as exc:
+        raise CommandError(str(exc)) from None
+    except MemoryError:
+        raise CommandError("out of memory: the configuration needs more memory than this "
+                           "machine could give; use smaller layers, data or fewer iterations") from None
+    except OSError as exc:
+        raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        raise interrupted() from None
 
 
 def _probe_folder(folder: Path, option: str, target: Path) -> None:

@@ -214,7 +214,10 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
             exact = dataclasses.replace(base, course_compat=True)
             course_settings = [Setting(COURSE_PREFIX + s.name, s.l2, s.l1, s.keep_prob) for s in settings]
             course_records = compare_settings(data, exact, course_settings, [0], jobs=jobs, on_done=done)
-        records = compare_settings(data, base, settings, seed_list, jobs=jobs, on_done=done)
+        stopped = interrupted_by()  # an interrupted course part must not go on to the seeds
+        records = [] if stopped else compare_settings(data, base, settings, seed_list, jobs=jobs,
+                                                      on_done=done)
+        stopped = stopped or interrupted_by()
     interrupted = len(records) + len(course_records) < total
     all_settings = (course_settings if course_mode else []) + settings
     rows = summarize(course_records + records, all_settings)
@@ -252,8 +255,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
-    if interrupted_by() is not None:  # what finished is written; the exit says it is not all
-        raise interrupted_exit(interrupted_by())
+    if stopped:  # what finished is written; the exit says it is not all
+        raise interrupted_exit(stopped)
     if failed:
         raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 
