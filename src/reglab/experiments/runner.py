@@ -136,7 +136,7 @@ def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
         return spec, str(exc)
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent() -> None:
     """Make this worker end when the process that started it ends, however it ends."""
     if sys.platform.startswith("linux"):
         import ctypes
@@ -144,26 +144,30 @@ def _die_with_parent(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
+    parent = os.getppid()  # the pool's process (or its fork server), as the kernel sees it
+    if parent == 1:  # already orphaned before the guard was in place
+        os._exit(1)
 
     def watch():  # elsewhere (and as a second guard): notice being re-parented
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(1)
 
-    if os.getppid() != parent:  # the parent died before the guard was in place
-        os._exit(1)
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker_init(parent: int):
-    # Ctrl-C reaches the whole process group: only the parent decides what an interruption
-    # means (it keeps what finished and ends the workers).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def worker_init(ignore_ctrl_c: bool = True):
+    """Initializer of a worker process: it dies with the process that started it, holds
+    none of its folder locks and uses one BLAS thread."""
+    if ignore_ctrl_c:
+        # Ctrl-C reaches the whole process group: only the parent decides what an
+        # interruption means (run_all keeps what finished and ends the workers).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     for fd, _ in _HELD.values():  # a forked worker must not keep its parent's folder lock alive
         with contextlib.suppress(OSError):
             os.close(fd)
     _HELD.clear()
-    _die_with_parent(parent)
+    _die_with_parent()
     # Worker processes share the cores: one BLAS thread each avoids oversubscription.
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
@@ -237,8 +241,7 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
             except KeyboardInterrupt:
                 _interrupted_by = _interrupted_by or signal.SIGINT
             return records
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=_worker_init,
-                                   initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=worker_init)
         try:
             pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
             while pending:
