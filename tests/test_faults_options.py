@@ -85,6 +85,8 @@ EMPTY_FIELDS = [
     (SWEEP + ["--l2", "0,,1"], "'0,,1', which has an empty field"),
     (SWEEP + ["--keep-prob", "1,0.8,"], "'1,0.8,', which has an empty field"),
     (["replay", "x.json", "--patience", "3,,5"], "'3,,5', which has an empty field"),
+    (["diagnose", "--sizes", "0.1,,1"], "'0.1,,1', which has an empty field"),
+    (["gradcheck", "--layers", "5,,3"], "'5,,3', which has an empty field"),
 ]
 
 

@@ -25,7 +25,11 @@ class SizeList(click.ParamType):
         if isinstance(value, tuple):
             return value
         out = []
-        for token in (t.strip() for t in str(value).split(",") if t.strip()):
+        tokens = [t.strip() for t in str(value).split(",")]
+        if any(not t for t in tokens):
+            self.fail(f"expected comma-separated fractions (0.1,0.5,1.0) or counts (20,50,100), "
+                      f"got {value!r}, which has an empty field", param, ctx)
+        for token in tokens:
             try:
                 out.append(int(token))
             except ValueError:

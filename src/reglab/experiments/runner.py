@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from .._validation import ReglabError
 from ..nn.network import Network
 from ..training.loop import TrainConfig, train
 from ..training.resources import check_memory, estimate_bytes
+from .folders import _HELD, FolderBusy, folder_lock  # noqa: F401 - part of the runner's interface
 
 #: A weight counts as "near zero" below this magnitude (L1 drives weights there).
 NEAR_ZERO = 1e-3
@@ -281,73 +281,6 @@ def check_resources(data, configs, jobs: int = 1) -> None:
 def default_jobs() -> int:
     """All the cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-#: The lock file of an output folder; it stays, the lock dies with its holder.
-LOCK_NAME = ".reglab.lock"
-
-#: Folders this process holds: resolved path -> [file descriptor, depth of nesting].
-_HELD: dict[Path, list] = {}
-
-
-class FolderBusy(ReglabError):
-    """Another process is writing into the output folder."""
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: the C runtime's byte-range lock, also released at exit
-        import msvcrt
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def folder_lock(folder):
-    """Hold ``folder`` exclusively for this process while the block runs.
-
-    The lock is an OS file lock on ``folder/.reglab.lock`` (``flock``): it ends
-    with the process however the process ends (even ``kill -9``), so a crash
-    never leaves a stale lock. Nested use in one process is allowed. A second
-    process is refused with :class:`FolderBusy` naming the holder.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder.resolve()
-    if key in _HELD:
-        _HELD[key][1] += 1
-        try:
-            yield
-        finally:
-            _HELD[key][1] -= 1
-        return
-    path = folder / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    if not _try_lock(fd):
-        try:
-            holder = os.read(fd, 500).decode("utf-8", "replace").strip() or "a process that gave no details"
-        finally:
-            os.close(fd)
-        raise FolderBusy(f"{folder} is in use by another reglab run ({holder}); wait for it to end "
-                         f"or write to another --out")
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, (f"pid {os.getpid()} on {socket.gethostname()}, since "
-                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)}"[:480]).encode())
-        _HELD[key] = [fd, 1]
-        yield
-    finally:
-        _HELD.pop(key, None)
-        os.close(fd)  # releases the lock; the file stays, so no other process can race its removal
 
 
 def _check_record(d) -> "RunRecord":
