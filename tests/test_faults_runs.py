@@ -425,3 +425,52 @@ def test_kill_9_of_a_compare_leaves_no_worker_behind(tmp_path):
     # the folder is free again at once: the lock died with its holder
     with folder_lock(out):
         pass
+
+
+# --- the pieces, through the API -----------------------------------------------------------------
+
+def _record(key_seed: int, error=None, acc=0.9):
+    from reglab.experiments.runner import RunRecord
+    return RunRecord("l2=0", {"l2": 0.0}, key_seed, None if error else acc, None if error else acc,
+                     None, None if error else 1.0, None if error else 0.0, 0.1, 10,
+                     "error" if error else "completed", {}, error=error)
+
+
+def test_runlog_keeps_one_record_per_run_and_prefers_a_success(tmp_path):
+    log = RunLog(tmp_path / "runs.jsonl")
+    for record in (_record(0, error="diverged"), _record(0, acc=0.8), _record(0, acc=0.7),
+                   _record(1, error="diverged"), _record(1, error="diverged again")):
+        log.append(record)
+    records = log.read()
+    assert [(r.seed, r.train_accuracy, r.error) for r in records] == [(0, 0.8, None), (1, None, "diverged again")]
+    # one success counted twice is reported; failures retried and superseded are not duplicates
+    assert log.notes == [f"{log.path}: 1 run(s) were recorded more than once; each is counted once"]
+    assert len(log.path.read_text().splitlines()) == 2  # rewritten: the file now says the same
+    assert RunLog(log.path).read() == records and RunLog(log.path).notes == []
+
+
+def test_folder_lock_is_reentrant_in_one_process_and_released_after(tmp_path):
+    with folder_lock(tmp_path / "out"):
+        with folder_lock(tmp_path / "out"):  # run_sweep inside the sweep command
+            pass
+        holder = (tmp_path / "out" / ".reglab.lock").read_text()
+        assert holder.startswith(f"pid {os.getpid()} on ")
+    probe = subprocess.run([sys.executable, "-c", HOLDER.replace("time.sleep(120)", "pass"),
+                            str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip() == "held"  # another process gets it once this one let go
+
+
+def test_the_memory_check_gives_the_estimate_and_what_is_available():
+    from reglab import InputError, TrainConfig
+    from reglab.training.resources import check_memory, estimate_bytes
+    parts = estimate_bytes(TrainConfig(layers=(1000, 1000), iterations=100), 1000, 2, 1)
+    # 1,005,001 parameters x 4 copies x 8 bytes; 2001 units x (6 x 1000 batch rows + 2 x 1000 evaluated) x 8
+    assert parts["weights"] == 4 * (1000 * 2 + 1000 + 1000 * 1000 + 1000 + 1000 + 1) * 8 == 32_160_032
+    assert parts["activations"] == 8 * 1000 * 2001 * 8 == 128_064_000
+    assert parts["total"] == sum(v for k, v in parts.items() if k != "total")
+    check_memory(parts, available=parts["total"])  # exactly enough is enough
+    with pytest.raises(InputError, match=r"this configuration needs about 305.6 MiB of memory \(per run: "
+                                         r"weights 30.7 MiB, activations 122.1 MiB, .*; times 2 runs at once "
+                                         r"\(--jobs\)\), more than the 1.0 MiB this machine has available; "
+                                         r".* or fewer --jobs"):
+        check_memory(parts, available=2**20, runs_at_once=2)

@@ -107,8 +107,9 @@ def check_memory(parts: dict, *, what: str = "this configuration", runs_at_once:
     need = parts["total"] * runs_at_once
     if available is None or need <= available:
         return
-    detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items() if k != "total")
-    at_once = f" x {runs_at_once} runs at once (--jobs)" if runs_at_once > 1 else ""
+    detail = ("per run: " if runs_at_once > 1 else "") + ", ".join(
+        f"{k} {format_bytes(v)}" for k, v in parts.items() if k != "total")
+    at_once = f"; times {runs_at_once} runs at once (--jobs)" if runs_at_once > 1 else ""
     raise InputError(f"{what} needs about {format_bytes(need)} of memory ({detail}{at_once}), more "
                      f"than the {format_bytes(available)} this machine has available; use smaller "
                      f"layers, fewer iterations or epochs, or less data"
