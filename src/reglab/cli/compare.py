@@ -35,7 +35,7 @@ def total_steps(model: dict, n_train: int) -> int:
 
 def progress_bar(total: int, what: str):
     """A progress bar that counts finished runs."""
-    progress = Progress(TextColumn(f"[bold]{what}[/]"), BarColumn(), MofNCompleteColumn(),
+    progress = Progress(TextColumn(what, style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=False)
     task = progress.add_task(what, total=total)
     return progress, lambda record: progress.advance(task)

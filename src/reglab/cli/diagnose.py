@@ -146,13 +146,13 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     first = model.pop("seed")
     seeds = list(range(first, first + n_seeds))
     config = make_config(**model, record_every=total_steps(model, len(data.y_train)))  # at the end
-    console.print(f"[bold]{data.summary()}[/]")
+    console.print(data.summary(), style="bold")
     with console.status(f"training {n_seeds} run(s)"):
         records = run_all([RunSpec("diagnose", {}, s) for s in seeds], data, config, jobs=jobs)
     ok = [r for r in records if r.error is None]
     for r in records:
         if r.error:
-            console.print(f"[red]seed {r.seed} failed: {r.error}[/]", markup=True)
+            console.print(f"seed {r.seed} failed: {r.error}", style="red")
     if not ok:
         raise CommandError(f"every run failed; the first: {records[0].error}")
     ok.sort(key=lambda r: r.seed)
