@@ -76,7 +76,20 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
 
 
 def check_X(X, name: str = "X", *, n_features: int | None = None) -> np.ndarray:
-    """Return ``X`` as a finite float64 array of shape ``(n_samples, n_features)``."""
+    """Return ``X`` as a finite float64 array of shape ``(n_samples, n_features)``.
+
+    Complex and object arrays are refused: converting them would drop imaginary
+    parts or guess at the objects' meaning.
+    """
+    try:
+        kind = X.dtype.kind if isinstance(X, np.ndarray) else np.asarray(X).dtype.kind
+    except (TypeError, ValueError):
+        kind = "?"  # ragged or otherwise unreadable: the conversion below names it
+    if kind == "c":
+        raise InputError(f"{name} must hold real numbers, got complex values; "
+                         f"converting would silently drop the imaginary parts")
+    if kind == "O":
+        raise InputError(f"{name} must be a numeric array, got an object array (dtype object)")
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -136,3 +149,55 @@ def check_sizes(values, name: str) -> tuple[int, ...]:
         raise TypeError(f"{name} must be a sequence of positive integers, got {describe(values)}")
     out = tuple(check_int(v, f"{name}[{i}]", low=1) for i, v in enumerate(values))
     return out
+
+
+#: Deflate expands at most about 1032 to 1: a compressed member claiming more is lying.
+_DEFLATE_MAX_RATIO = 1032
+
+
+def check_npz_sizes(path, what: str) -> None:
+    """Refuse (InputError naming ``path``) a ``.npz`` whose array headers claim more bytes
+    than the file can hold, before anything is allocated.
+
+    Each member's ``.npy`` header gives a shape and dtype; their product must be the
+    member's size in the archive, and that size must fit in the member's stored bytes
+    (times deflate's largest expansion when compressed). A 522-byte file whose header
+    claims a 10^6 x 10^6 array is refused here, not by a failed allocation.
+    """
+    import os
+    import zipfile
+
+    on_disk = os.path.getsize(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return  # not a zip: the loader's own error names that
+    with archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            name = info.filename[:-4]
+            try:
+                with archive.open(info) as f:
+                    major, _ = np.lib.format.read_magic(f)
+                    read = {1: np.lib.format.read_array_header_1_0}.get(major,
+                                                                        np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(f)
+                    header = f.tell() if f.seekable() else None
+            except Exception:  # noqa: BLE001 - a damaged header: the loader names it
+                continue
+            if dtype.hasobject:
+                continue  # refused by allow_pickle=False, with its own message
+            claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            stored = info.compress_size
+            if stored > on_disk:
+                raise InputError(f"{path} is not a valid {what}: array {name!r} claims {stored:,} "
+                                 f"stored bytes in a file of {on_disk:,} bytes; the file is damaged")
+            room = stored * (_DEFLATE_MAX_RATIO if info.compress_type != zipfile.ZIP_STORED else 1)
+            declared = info.file_size - (header or 0)
+            if claimed > room or (header is not None and claimed != declared):
+                raise InputError(
+                    f"{path} is not a valid {what}: the header of array {name!r} claims shape "
+                    f"{tuple(shape)} of {dtype} ({claimed:,} bytes), but the file holds "
+                    f"{max(declared, 0):,} bytes of it ({stored:,} stored); the file is damaged "
+                    f"or forged")

@@ -1,17 +1,21 @@
 """Pieces shared by the ``reglab`` command-line verbs: list-valued option
-types, and the translation of reglab's errors into a message and exit code."""
+types, checks of the paths a command will write (made before any work), and the
+translation of reglab's errors and interruptions into a message and exit code."""
 
 from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
-
 import os
+import signal
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import click
 import numpy as np
+from click.core import ParameterSource
 from rich.console import Console
 
 from .._validation import ReglabError
@@ -20,8 +24,11 @@ from ..data import DATASETS, load_dataset, load_file, subsample_train, with_dev_
 from ..nn.initializers import INITIALIZERS
 from ..training.loop import TrainConfig
 
-#: Wide enough for the tables when output goes to a file or a pipe, unless COLUMNS says otherwise.
-console = Console(highlight=False,
+#: Wide enough for the tables when output goes to a file or a pipe, unless COLUMNS says
+#: otherwise. Markup and emoji codes are off: file names, labels and messages are user
+#: text, printed as they are (a name holding ``[/]`` or ``:x:`` must not be read as
+#: styling); style goes in ``style=``.
+console = Console(highlight=False, markup=False, emoji=False,
                   width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
@@ -43,19 +50,153 @@ class CommandFailed(CommandError):
     exit_code = EXIT_FAILED
 
 
+#: The signal that interrupted this command (SIGINT or SIGTERM), once one has.
+_received: list[int] = []
+
+
+def interrupted(signum: int | None = None) -> click.exceptions.Exit:
+    """The exit after an interruption whose partial results are written: 128 + the signal,
+    as shells report it (130 for Ctrl-C, 143 for SIGTERM)."""
+    return click.exceptions.Exit(128 + int(signum or (_received[-1] if _received else signal.SIGINT)))
+
+
+def _sigterm_as_ctrl_c(signum, frame):
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
 def guarded(fn):
-    """Run a command body, turning reglab's and the OS's errors into :class:`CommandError`."""
+    """Run a command body, turning reglab's and the OS's errors into :class:`CommandError`,
+    and an interruption (Ctrl-C, or SIGTERM, which is handled the same way: what finished
+    is written) into exit code 130 or 143, never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _received.clear()
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _sigterm_as_ctrl_c) if main_thread else None
         try:
-            return fn(*args, **kwargs)
-        except (ReglabError, ValueError, TypeError) as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+            return _run(fn, args, kwargs)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _run(fn, args, kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (ReglabError, ValueError, TypeError) as exc:
+        raise CommandError(str(exc)) from None
+    except MemoryError:
+        raise CommandError("out of memory: the configuration needs more memory than this "
+                           "machine could give; use smaller layers, data or fewer iterations") from None
+    except OSError as exc:
+        raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        raise interrupted() from None
+
+
+def _probe_folder(folder: Path, option: str, target: Path) -> None:
+    """Refuse ``target`` unless its nearest existing ancestor is a folder this process can
+    create files in (found by creating one: permission bits lie to root and to read-only mounts)."""
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():
+            raise CommandError(f"{option} {target}: {existing} is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"{option} {target}: {existing} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise CommandError(f"{option} {target}: cannot write in {existing} "
+                           f"({exc.strerror or exc})") from None
+
+
+def check_output_file(path, option: str) -> Path | None:
+    """Check, before any work, that the file ``path`` given to ``option`` can be written:
+    not a folder, its folder creatable and writable, the file itself writable if it exists."""
+    if path is None:
+        return None
+    path = Path(path)
+    if str(path) == "" or path.name == "":
+        raise CommandError(f"{option} needs a file name, got {str(path)!r}")
+    if path.is_dir():
+        raise CommandError(f"{option} {path} is a folder; give a file name")
+    if path.exists():
+        if not os.access(path, os.W_OK) or _read_only_file(path):
+            raise CommandError(f"{option} {path}: the file exists and cannot be written")
+        return path
+    _probe_folder(path.parent, option, path)
+    return path
+
+
+def _read_only_file(path: Path) -> bool:
+    if not path.is_file():
+        return False  # a device such as /dev/null or /dev/full: opened as it is
+    try:
+        with path.open("r+b"):
+            return False
+    except OSError:
+        return True
+
+
+def check_output_folder(path, option: str = "--out") -> Path:
+    """Check, before any work, that the folder ``path`` can be created and written."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"{option} {path} is a file, not a folder")
+    _probe_folder(path, option, path)
+    return path
+
+
+def lock_output(out: Path) -> None:
+    """Hold ``out`` for this command until it ends (a second run into it is refused)."""
+    from ..experiments.runner import folder_lock
+
+    click.get_current_context().with_resource(folder_lock(out))
+
+
+def _given(ctx, name: str) -> bool:
+    return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
+def refuse_unused_options(model: dict, *, early_stopping: bool | None = None,
+                          augment: bool | None = None) -> None:
+    """Refuse an option given on the command line that the chosen mode would ignore.
+
+    ``early_stopping`` / ``augment``: whether the command will use them (default: when
+    ``--early-stopping`` / ``--augment`` is given).
+    """
+    ctx = click.get_current_context()
+    early_stopping = model.get("early_stopping") is not None if early_stopping is None else early_stopping
+    augment = model.get("augment") is not None if augment is None else augment
+    minibatch = model.get("epochs") is not None and model.get("batch_size") is not None
+    rules = [
+        ("iterations", not minibatch, "sets full-batch steps; with --epochs/--batch-size a run takes "
+                                      "epochs x batches steps, so it would be ignored"),
+        ("record_per_epoch", minibatch, "needs mini-batch training (--epochs and --batch-size)"),
+        ("min_delta", early_stopping, "only applies to early stopping, which is off"),
+        ("monitor", early_stopping, "only applies to early stopping, which is off"),
+        ("augment_mode", augment, "only applies with --augment"),
+        ("allow_flips", augment, "only applies with --augment"),
+        ("augment_factor", augment and model.get("augment_mode") == "offline",
+         "sets how much larger the offline training set becomes; it needs --augment with "
+         "--augment-mode offline (online augmentation draws fresh transforms every step)"),
+    ]
+    for name, applies, why in rules:
+        if name in ctx.params and not applies and _given(ctx, name):
+            option = "--" + {"record_per_epoch": "eval-every-epoch"}.get(name, name.replace("_", "-"))
+            raise CommandError(f"{option} {why}")
+
+
+def warn(message: str) -> None:
+    """A visible warning (yellow) on the console."""
+    console.print(message, style="yellow")
 
 
 class NumberList(click.ParamType):
@@ -69,8 +210,14 @@ class NumberList(click.ParamType):
         if isinstance(value, tuple):
             return value
         example = "20,3" if self.kind is int else "0.9,0.8"
+        fields = str(value).split(",")
+        if str(value).strip() == "":
+            fields = []  # an empty value is an empty list (no hidden layer), not an empty field
+        elif any(f.strip() == "" for f in fields):
+            self.fail(f"expected one or more comma-separated {self.name}s such as {example}, "
+                      f"got {value!r}, which has an empty field", param, ctx)
         try:
-            values = tuple(self.kind(v) for v in str(value).split(",") if v.strip() != "")
+            values = tuple(self.kind(v) for v in fields)
         except ValueError:
             self.fail(f"expected comma-separated {self.name}s such as {example}, got {value!r}", param, ctx)
         if not values and self.kind is float:
@@ -91,17 +238,33 @@ class LayersGrid(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
-        return tuple(INT_LIST.convert(part, param, ctx) for part in str(value).split("/"))
+        parts = str(value).split("/")
+        if len(parts) > 1 and any(part.strip() == "" for part in parts):
+            self.fail(f"expected architectures separated by / such as 10/20,3/40,20, got {value!r}, "
+                      f"which has an empty one", param, ctx)
+        return tuple(INT_LIST.convert(part, param, ctx) for part in parts)
 
 
 LAYERS_GRID = LayersGrid()
 
 
 def write_json(path, payload: dict) -> None:
-    """Write ``payload`` as indented JSON, creating the parent folder."""
+    """Write ``payload`` as indented JSON, creating the parent folder. A regular file is
+    replaced whole (a full disk or a kill leaves the old file, never half a new one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    text = json.dumps(payload, indent=2) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if path.exists() and not path.is_file():  # /dev/stdout, /dev/full...: write through
+            path.write_text(text)
+            return
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:  # name the file the user asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _apply(fn, options):
@@ -153,6 +316,10 @@ def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, 
 def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default):
     if data_file and dataset:
         raise CommandError("give --data FILE or --dataset NAME, not both")
+    if label is not None and not (data_file and Path(data_file).suffix.lower() == ".csv"):
+        raise CommandError(f"--label names the label column of a CSV file; "
+                           f"{'--data ' + str(data_file) if data_file else 'a built-in data set'} "
+                           f"has its labels in a fixed place")
     if data_file:
         if n_samples is not None or noise is not None:
             raise CommandError("--n-samples and --noise apply to generated data sets, not to --data")

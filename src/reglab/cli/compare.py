@@ -19,7 +19,8 @@ from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, c
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
 from ..data import load_football
-from ..experiments.runner import RunLog, default_jobs
+from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
+from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
 
 from .compare_report import (COURSE_PREFIX, course_sentences, diagnoses, diagnosis_section, display_name,
                              make_figures, print_summary, print_table, tune_scores, write_report)
@@ -34,7 +35,7 @@ def total_steps(model: dict, n_train: int) -> int:
 
 def progress_bar(total: int, what: str):
     """A progress bar that counts finished runs."""
-    progress = Progress(TextColumn(f"[bold]{what}[/]"), BarColumn(), MofNCompleteColumn(),
+    progress = Progress(TextColumn(what, style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=False)
     task = progress.add_task(what, total=total)
     return progress, lambda record: progress.advance(task)
@@ -98,6 +99,14 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         check_float(baseline, "--baseline", low=0, high=1)
     if course_mode and tune:
         raise CommandError("--course runs the course's own strengths; it cannot be combined with --tune")
+    check_output_folder(out)
+    if not course_mode:
+        refuse_unused_options(dict(model, early_stopping=early_stopping, augment=augment),
+                              early_stopping=not no_early_stopping, augment=not no_augment)
+        for flag, off, name in ((early_stopping, no_early_stopping, "--early-stopping"),
+                                (augment, no_augment, "--augment")):
+            if flag is not None and off:
+                raise CommandError(f"{name} sets the {name[2:]} setting, which --no-{name[2:]} leaves out")
     if course_mode and not data_file:
         raise CommandError("--course needs the course's data: --data path/to/football.mat")
     if course_mode:  # the course fixes the network and the data; say so rather than ignore options
@@ -121,11 +130,12 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         augment = None if no_augment else (augment or default_augment(data))
         settings = default_settings(l2, l1, keep_prob, patience, augment)
     check_settings(data, base, settings)  # before anything is written or trained
+    check_resources(data, [dataclasses.replace(base, **s.params) for s in settings], jobs)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    lock_output(out)  # one writer per folder, until the command ends
     log = RunLog(out / "runs.jsonl")
     log.clear()
-    console.print(f"[bold]{data.summary()}[/]")
+    console.print(data.summary(), style="bold")
     started = time.perf_counter()
     tuned, tune_records = None, []
     if tune:
@@ -150,7 +160,10 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
             exact = dataclasses.replace(base, course_compat=True)
             course_settings = [Setting(COURSE_PREFIX + s.name, s.l2, s.l1, s.keep_prob) for s in settings]
             course_records = compare_settings(data, exact, course_settings, [0], jobs=jobs, on_done=done)
-        records = compare_settings(data, base, settings, seed_list, jobs=jobs, on_done=done)
+        stopped = interrupted_by()  # an interrupted course part must not go on to the seeds
+        records = [] if stopped else compare_settings(data, base, settings, seed_list, jobs=jobs,
+                                                      on_done=done)
+        stopped = stopped or interrupted_by()
     interrupted = len(records) + len(course_records) < total
     all_settings = (course_settings if course_mode else []) + settings
     rows = summarize(course_records + records, all_settings)
@@ -164,10 +177,10 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     failed = {name: errors for name, errors in failed.items() if errors}
     print_summary(rows, names, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
     for name, errors in failed.items():
-        console.print(f"[red]{names[name]}: all {len(errors)} runs failed; the first: {errors[0]}[/]")
+        console.print(f"{names[name]}: all {len(errors)} runs failed; the first: {errors[0]}", style="red")
     if interrupted:
-        console.print(f"[yellow]interrupted: {len(records) + len(course_records)} of {total} runs "
-                      f"finished; writing what there is[/]")
+        warn(f"interrupted: {len(records) + len(course_records)} of {total} runs finished; "
+             f"writing what there is")
     checks = _course_checks(course_records, data) if course_mode else []
     if checks:
         print_table(["run", "figure", "published", "reglab", "check"],
@@ -178,7 +191,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     found = diagnoses(rows, everything, data, all_settings, baseline, source)
     takeaways = _takeaways(rows, names, found, baseline, source, course_records, records, tuned,
                            tune_records)
-    console.print("[bold]Takeaways[/]")
+    console.print("Takeaways", style="bold")
     for sentence in takeaways:
         console.print(f"- {sentence}", markup=False)
     payload = {"dataset": {"name": data.name, "summary": data.summary(), "description": data.description},
@@ -201,6 +214,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                                                           len(data.y_dev)) if found else None)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
+    if stopped:  # what finished is written; the exit says it is not all
+        raise interrupted_exit(stopped)
     if failed:
         raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 

@@ -25,7 +25,11 @@ class SizeList(click.ParamType):
         if isinstance(value, tuple):
             return value
         out = []
-        for token in (t.strip() for t in str(value).split(",") if t.strip()):
+        tokens = [t.strip() for t in str(value).split(",")]
+        if any(not t for t in tokens):
+            self.fail(f"expected comma-separated fractions (0.1,0.5,1.0) or counts (20,50,100), "
+                      f"got {value!r}, which has an empty field", param, ctx)
+        for token in tokens:
             try:
                 out.append(int(token))
             except ValueError:
@@ -148,13 +152,13 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     first = model.pop("seed")
     seeds = list(range(first, first + n_seeds))
     config = make_config(**model, record_every=total_steps(model, len(data.y_train)))  # at the end
-    console.print(f"[bold]{data.summary()}[/]")
+    console.print(data.summary(), style="bold")
     with console.status(f"training {n_seeds} run(s)"):
         records = run_all([RunSpec("diagnose", {}, s) for s in seeds], data, config, jobs=jobs)
     ok = [r for r in records if r.error is None]
     for r in records:
         if r.error:
-            console.print(f"[red]seed {r.seed} failed: {r.error}[/]", markup=True)
+            console.print(f"seed {r.seed} failed: {r.error}", style="red")
     if not ok:
         raise CommandError(f"every run failed; the first: {records[0].error}")
     ok.sort(key=lambda r: r.seed)
@@ -192,7 +196,7 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
         console.print(curve)
         from ..experiments.takeaways import learning_curve_takeaways
         takeaways = learning_curve_takeaways(lc.sizes, lc.train_error, lc.dev_error, baseline, source)
-        console.print("[bold]Takeaways[/]")
+        console.print("Takeaways", style="bold")
         for sentence in takeaways:
             console.print(f"- {sentence}", markup=False)
         report = _write_report(Path(out), data, config, d, measured, lc, path, takeaways)

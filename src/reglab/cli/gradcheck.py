@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from ..nn.activations import get_activation
-from .common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, guarded, write_json
+from .common import EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, check_output_file, guarded, write_json
 from ..gradcheck.core import check_gradients
 from ..gradcheck.course import check_1d, course_bug_backward, course_case_nd
 from ..nn.initializers import INITIALIZERS, initialize
@@ -83,6 +83,7 @@ def gradcheck(layers, hidden, output, classes, features, examples, init, l2, l1,
 
     Exit code 0 on pass or warn, 1 on fail.
     """
+    check_output_file(json_out, "--json")
     for option, value in (("--seed", seed), ("--worst", n_worst)):
         if value < 0:
             raise CommandError(f"{option} must be an integer >= 0, got {value}")

@@ -14,17 +14,20 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ..experiments import course
 from .common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
+from .common import CommandFailed, check_output_file, interrupted, refuse_unused_options
+from .._validation import TrainingError
 from .compare import compare
 from .diagnose import diagnose
 from .gradcheck import gradcheck
 from .sweep import sweep
 from ..training.early_stopping import replay_grid
-from ..io import reglab_version, save_network
+from ..io import model_file_name, reglab_version, save_network
 from ..training.loop import train as train_network
 
 
@@ -53,6 +56,9 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     """Train one network and print its cost and accuracies."""
     if print_every < 1:
         raise CommandError(f"--print-every must be >= 1, got {print_every}")
+    refuse_unused_options(model)
+    check_output_file(json_out, "--json")  # before training: a long run must not be lost to a bad path
+    check_output_file(model_file_name(save) if save else None, "--save")
     config = make_config(**model, record_every=print_every)
     need_dev = config.early_stopping is not None
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
@@ -60,7 +66,7 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     if need_dev and not with_dev:
         console.print("early stopping watches the dev set; the data's own, or a quarter of the "
                       "training set held out")
-    console.print(f"[bold]{data.summary()}[/]")
+    console.print(data.summary(), style="bold")
     printed = [0]
 
     def progress(step, history):
@@ -69,16 +75,23 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
             printed[0] += print_every
 
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train_network(data.X_train, data.y_train, config, callback=progress,
-                           image_shape=data.image_shape, symmetries=data.symmetries,
-                           dataset_name=data.name, **dev)
+    try:
+        result = train_network(data.X_train, data.y_train, config, callback=progress,
+                               image_shape=data.image_shape, symmetries=data.symmetries,
+                               dataset_name=data.name, **dev)
+    except TrainingError as exc:  # divergence: the history so far is still worth having
+        if json_out and getattr(exc, "history", None) is not None:
+            write_json(json_out, {"config": config.to_dict(), "dataset": data.name, "error": str(exc),
+                                  **_history_json(exc.history, print_every)})
+            raise CommandFailed(f"{exc}; the history up to it is in {json_out}") from None
+        raise
     net, history = result.network, result.history
     summary = {"train_accuracy": net.accuracy(data.X_train, data.y_train),
                "test_accuracy": net.accuracy(data.X_test, data.y_test)}
     if data.has_dev:
         summary["dev_accuracy"] = net.accuracy(data.X_dev, data.y_dev)
     if history.stop_reason == "interrupted":
-        console.print(f"[yellow]interrupted at step {history.stopped_at}; results so far below[/]")
+        console.print(f"interrupted at step {history.stopped_at}; results so far below", style="yellow")
     elif history.stop_reason.startswith("early stopping"):
         console.print(history.stop_reason.replace("early stopping: ", "Early stopping: ", 1)
                       + (f"; restored the weights of step {history.best_step}"
@@ -87,20 +100,23 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         console.print(f"{key.replace('_', ' ').capitalize()}: {value:.4f}")
     console.print(f"Training time: {result.seconds:.2f} s")
     if json_out:
-        write_json(json_out, {"config": config.to_dict(), "dataset": data.name,
-                              "costs": {str(t): c for t, c in history.costs_every(print_every).items()},
-                              **summary, "seconds": result.seconds,
-                              "steps": history.stopped_at, "stop_reason": history.stop_reason,
-                              "best_step": history.best_step,
-                              "history": {"eval_steps": history.eval_steps,
-                                          "train_cost": history.train_cost,
-                                          "train_accuracy": history.train_accuracy,
-                                          "dev_cost": history.dev_cost,
-                                          "dev_accuracy": history.dev_accuracy,
-                                          "weight_norms": history.weight_norms}})
+        write_json(json_out, {"config": config.to_dict(), "dataset": data.name, **summary,
+                              "seconds": result.seconds, **_history_json(history, print_every)})
     if save:
         path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
         console.print(f"Saved the network to {path}")
+    if history.stop_reason == "interrupted":
+        raise interrupted()
+
+
+def _history_json(history, print_every: int) -> dict:
+    """The costs, stop and evaluation history of a run, as ``train --json`` writes them."""
+    return {"costs": {str(t): c for t, c in history.costs_every(print_every).items()},
+            "steps": history.stopped_at, "stop_reason": history.stop_reason,
+            "best_step": history.best_step,
+            "history": {"eval_steps": history.eval_steps, "train_cost": history.train_cost,
+                        "train_accuracy": history.train_accuracy, "dev_cost": history.dev_cost,
+                        "dev_accuracy": history.dev_accuracy, "weight_norms": history.weight_norms}}
 
 
 @main.command()
@@ -111,6 +127,7 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
 @guarded
 def reproduce(data_file, json_out):
     """Run the course's experiments and check every published figure."""
+    check_output_file(json_out, "--json")
     with console.status("running") as status:
         checks = course.reproduce(data_file, progress=lambda e, r: status.update(f"running {e}: {r}"))
     table = Table(title="Course figures: published vs reglab")
@@ -118,7 +135,7 @@ def reproduce(data_file, json_out):
         table.add_column(col, justify="right" if col in ("published", "reglab") else "left")
     for c in checks:
         table.add_row(c.experiment, c.run, c.quantity, f"{c.published:.16g}", f"{c.computed:.16g}",
-                      "[green]PASS[/]" if c.passed else "[red]FAIL[/]")
+                      Text("PASS", style="green") if c.passed else Text("FAIL", style="red"))
     console.print(table)
     failed = sum(not c.passed for c in checks)
     console.print(f"{len(checks) - failed} passed, {failed} failed")

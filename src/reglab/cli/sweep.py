@@ -14,6 +14,7 @@ from click.core import ParameterSource
 from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
+from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
 from .compare import progress_bar, total_steps
 from .compare_report import print_table
 from ..experiments.compare import check_fits
@@ -44,7 +45,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
           keep_prob,
           course_compat, seeds, jobs, resume, out, **model):
     """Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."""
-    from ..experiments.runner import default_jobs
+    from ..experiments.runner import check_resources, default_jobs, interrupted_by
 
     ctx = click.get_current_context()
     if course_compat:
@@ -59,6 +60,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
+    refuse_unused_options(model)
+    check_output_folder(out)
     layers = model.pop("layers")
     fixed = {name: values[0] for name, values in (("l2", l2), ("l1", l1), ("keep_prob", keep_prob))
              if values is not None and len(values) == 1}
@@ -72,7 +75,9 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                        keep_prob=(fixed.get("keep_prob", 1.0),))
     for point in grid.points():  # every point must fit the network and the data before any run
         check_fits(data, dataclasses.replace(base, **point), point_label(point))
-    console.print(f"[bold]{data.summary()}[/]")
+    check_resources(data, [dataclasses.replace(base, **p) for p in grid.points()], jobs)
+    lock_output(Path(out))  # one writer per folder, until the command ends
+    console.print(data.summary(), style="bold")
     console.print("sweeping " + " x ".join(f"{n} over {len(v)} values" for n, v in grid.params)
                   + f", {seeds} seed(s) each")
     started = time.perf_counter()
@@ -81,7 +86,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     progress, advance = progress_bar(n_total, "sweep")
     with progress:
         records, n_new = run_sweep(out, data, base, grid, list(range(seeds)), resume=resume,
-                                   jobs=jobs, on_done=advance,
+                                   jobs=jobs, on_done=advance, on_note=warn,
                                    source={"data": data_file, "dataset": dataset, "n_samples": n_samples,
                                            "noise": noise, "data_seed": data_seed, "dev": with_dev,
                                            "train_size": train_size})
@@ -96,16 +101,15 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     print_table(columns, body, f"{data.name}: mean ± 95% interval over seeds")
     takeaways = _takeaways(rows, grid, held) if rows else []
     if takeaways:
-        console.print("[bold]Takeaways[/]")
+        console.print("Takeaways", style="bold")
         for sentence in takeaways:
             console.print(f"- {sentence}", markup=False)
     failed = [r for r in records if r.error]
     for r in failed:
-        console.print(f"[red]{r.group}, seed {r.seed} failed: {r.error}[/]")
+        console.print(f"{r.group}, seed {r.seed} failed: {r.error}", style="red")
     interrupted = len(records) < n_total
     if interrupted:
-        console.print(f"[yellow]{len(records)} of {n_total} runs are in {out / 'runs.jsonl'}; "
-                      f"rerun with --resume to finish[/]")
+        warn(f"{len(records)} of {n_total} runs are in {out / 'runs.jsonl'}; rerun with --resume to finish")
     write_json(out / "results.json", {
         "dataset": data.summary(), "config": base.to_dict(), "held_out": held,
         "grid": {n: [list(v) if isinstance(v, tuple) else v for v in vals] for n, vals in grid.params},
@@ -120,6 +124,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         report = _report(out, data, base, grid, columns, body, figures, seeds, held, takeaways)
     console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
+    if interrupted_by() is not None:  # what finished is written; the exit says it is not all
+        raise interrupted_exit(interrupted_by())
     empty = [point_label(p) for p in grid.points() if point_label(p) not in {r["label"] for r in rows}]
     if failed and empty:
         raise CommandFailed(f"no run of {', '.join(empty)} finished; see {out / 'runs.jsonl'}")

@@ -61,6 +61,9 @@ class Dataset:
     bayes_error_source : str
         Where ``bayes_error`` comes from, in a phrase (``"10% of labels flipped
         ..."``); required with ``bayes_error``.
+    classes : tuple of str or None
+        The file's own label values when they were encoded to ``0..K-1``
+        (``classes[k]`` became label ``k``); None when the labels were kept as they are.
     """
 
     name: str
@@ -75,6 +78,7 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     bayes_error: float | None = None
     bayes_error_source: str = ""
+    classes: tuple | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -114,6 +118,11 @@ class Dataset:
             if not isinstance(self.bayes_error_source, str) or not self.bayes_error_source.strip():
                 raise InputError("bayes_error_source must say where bayes_error comes from, got "
                                  f"{describe(self.bayes_error_source)}")
+        if self.classes is not None:
+            set_(self, "classes", tuple(str(c) for c in self.classes))
+            if len(self.classes) < self.n_classes:
+                raise InputError(f"classes must name every label 0..{self.n_classes - 1}, "
+                                 f"got {len(self.classes)}: {describe(self.classes)}")
 
     @property
     def n_features(self) -> int:
@@ -143,7 +152,11 @@ class Dataset:
         k = self.n_classes
         parts = [f"{split} {y.size} [{' '.join(str(c) for c in np.bincount(y, minlength=k))}]"
                  for split, y in self._labels().items()]
-        return f"{self.name}: {self.n_features} features, {k} classes; " + ", ".join(parts)
+        line = f"{self.name}: {self.n_features} features, {k} classes; " + ", ".join(parts)
+        if self.classes is not None:
+            pairs = [f"{c} -> {i}" for i, c in enumerate(self.classes)]
+            line += "; labels encoded " + ", ".join(pairs[:8]) + (", ..." if len(pairs) > 8 else "")
+        return line
 
     def __repr__(self) -> str:
         return f"Dataset({self.summary()})"

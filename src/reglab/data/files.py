@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import zipfile
 import zlib
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from .._validation import InputError, check_float, check_labels, check_X, describe
+from .._validation import InputError, check_float, check_npz_sizes, check_X, describe
 from .dataset import Dataset
 from .split import check_bool, make_rng, train_dev_test_split
 from .registry import call_with_kwargs
@@ -43,16 +44,20 @@ def _read_mat(path: Path, *, binary: bool, name: str) -> Dataset:
             y = np.asarray(content[y_key])
             if y.ndim != 2 or y.shape[1] != 1 or y.shape[0] != X.shape[0]:
                 raise InputError(f"{y_key} must have shape ({X.shape[0]}, 1), got {y.shape}")
-            arrays[X_key], arrays[y_key] = X, check_labels(y, y_key)
+            if y.dtype.kind not in "biuf":
+                raise InputError(f"{y_key} must hold numeric labels, got dtype {y.dtype}")
+            arrays[X_key], arrays[y_key] = X, y.reshape(-1)
     except InputError as exc:
         raise InputError(f"{must}; {exc}") from None
     if binary:
         for y_key in ("y", "yval"):
-            bad = arrays[y_key][arrays[y_key] > 1]
+            bad = arrays[y_key][(arrays[y_key] != 0) & (arrays[y_key] != 1)]
             if bad.size:
-                raise InputError(f"{must}, labels 0/1; {y_key} holds {bad[0]}")
-    return Dataset(name=name, X_train=arrays["X"], y_train=arrays["y"],
-                   X_test=arrays["Xval"], y_test=arrays["yval"],
+                raise InputError(f"{must}, labels 0/1; {y_key} holds {bad[0]:g}")
+    codes, classes = _encode_labels(np.concatenate([arrays["y"], arrays["yval"]]), path)
+    n = len(arrays["y"])
+    return Dataset(name=name, X_train=arrays["X"], y_train=codes[:n],
+                   X_test=arrays["Xval"], y_test=codes[n:], classes=classes,
                    description=f"{path.name}: X/y for training, Xval/yval for testing")
 
 
@@ -88,21 +93,26 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _encode_labels(raw, path: Path) -> np.ndarray:
-    """Labels that are exactly ``0..K-1`` stay as they are; anything else (strings, -1/1,
-    0.5, or whole numbers with a gap such as 1/2) is mapped to 0..K-1 in sorted order,
-    numeric when every value is a number."""
+def _class_names(classes: np.ndarray) -> tuple[str, ...]:
+    return tuple(f"{c:g}" if isinstance(c, (float, np.floating)) else str(c) for c in classes.tolist())
+
+
+def _encode_labels(raw, path: Path) -> tuple[np.ndarray, tuple | None]:
+    """``(codes, classes)``: labels that are exactly ``0..K-1`` stay as they are (``classes``
+    None); anything else (strings, -1/1, 0.5, or whole numbers with a gap such as 1/2 or
+    2/5) is mapped to 0..K-1 in sorted order, numeric when every value is a number, and
+    ``classes`` lists the original values. The same rule for .csv, .npz and .mat files."""
     try:
         values = np.array([float(v) for v in raw])
     except (TypeError, ValueError):
-        _, codes = np.unique(np.array([str(v) for v in raw]), return_inverse=True)
-        return codes
+        classes, codes = np.unique(np.array([str(v) for v in raw]), return_inverse=True)
+        return codes, _class_names(classes)
     if not np.isfinite(values).all():
         raise InputError(f"{path}: labels must be finite, got {raw[int(np.argmin(np.isfinite(values)))]!r}")
     classes, codes = np.unique(values, return_inverse=True)
     if np.array_equal(classes, np.arange(classes.size)):
-        return values.astype(np.int64)
-    return codes
+        return values.astype(np.int64), None
+    return codes, _class_names(classes)
 
 
 def _ratios(test_size, dev: bool):
@@ -190,8 +200,9 @@ def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
         if not row[col].strip():
             raise InputError(f"{path}: row {i} (line {i + 1}) has no label in column {header[col]!r}")
         labels.append(row[col].strip())
-    y = _encode_labels(labels, path)
-    return train_dev_test_split(X, y, ratios=ratios, dev=dev, seed=make_rng(seed), name=path.stem)
+    y, classes = _encode_labels(labels, path)
+    data = train_dev_test_split(X, y, ratios=ratios, dev=dev, seed=make_rng(seed), name=path.stem)
+    return data if classes is None else dataclasses.replace(data, classes=classes)
 
 
 def load_npz(path, *, seed=0, dev=False) -> Dataset:
@@ -212,6 +223,7 @@ def load_npz(path, *, seed=0, dev=False) -> Dataset:
     unreadable = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
     if path.stat().st_size == 0:
         raise InputError(f"{must}; it is empty (0 bytes)")
+    check_npz_sizes(path, ".npz data file")  # a forged header must not become an allocation
     # Our own handle, closed on every path: np.load leaks the one it opens when the file is no zip.
     with path.open("rb") as f:
         try:
@@ -231,37 +243,44 @@ def load_npz(path, *, seed=0, dev=False) -> Dataset:
             missing.append(b if a in data else a)
     if missing:
         raise InputError(f"{must} (and X_test/y_test, X_dev/y_dev in pairs); missing: {', '.join(missing)}")
-    data.update(_encode_npz_labels(data, [k for k in ("y", "y_dev", "y_test") if k in data]))
+    for k, arr in data.items():
+        if arr.dtype.kind == "c":
+            raise InputError(f"{must}; {k} holds complex numbers (dtype {arr.dtype}), which would "
+                             f"lose their imaginary parts")
+    encoded, classes = _encode_npz_labels(data, [k for k in ("y", "y_dev", "y_test") if k in data])
+    data.update(encoded)
     if "X_test" not in data:
         if "X_dev" in data:
             raise InputError(f"{path} holds X_dev/y_dev but no X_test/y_test; give both or neither")
-        return train_dev_test_split(data["X"], data["y"], dev=dev, seed=rng, name=path.stem)
+        split = train_dev_test_split(data["X"], data["y"], dev=dev, seed=rng, name=path.stem)
+        return split if classes is None else dataclasses.replace(split, classes=classes)
     if dev and "X_dev" not in data:
         raise InputError(f"dev=True but {path} holds its own test set and no X_dev/y_dev")
     return Dataset(name=path.stem, X_train=data["X"], y_train=data["y"], X_test=data["X_test"],
                    y_test=data["y_test"], X_dev=data.get("X_dev"), y_dev=data.get("y_dev"),
-                   description=f"{path.name}: splits as stored")
+                   description=f"{path.name}: splits as stored", classes=classes)
 
 
-def _encode_npz_labels(data: dict, keys: list[str]) -> dict:
+def _encode_npz_labels(data: dict, keys: list[str]) -> tuple[dict, tuple | None]:
     """The label arrays ``keys`` of an archive, encoded together by the rule of
-    :func:`_encode_labels`: unchanged when their labels are exactly ``0..K-1``, else
-    mapped to ``0..K-1`` in sorted order. Arrays that cannot hold labels (wrong shape,
-    NaN) are returned as they are, for the Dataset's checks to name them."""
+    :func:`_encode_labels` (unchanged when their labels are exactly ``0..K-1``, else
+    mapped to ``0..K-1`` in sorted order), with the original classes. Arrays that cannot
+    hold labels (wrong shape, NaN) are returned as they are, for the Dataset's checks to
+    name them."""
     ys = {}
     for k in keys:
         y = np.asarray(data[k])
         if y.ndim == 2 and 1 in y.shape:
             y = y.reshape(-1)
         if y.ndim != 1 or y.dtype.kind not in "biufUS" or (y.dtype.kind == "f" and not np.isfinite(y).all()):
-            return {}
+            return {}, None
         ys[k] = y
     if len({y.dtype.kind in "US" for y in ys.values()}) > 1:
-        return {}  # numbers in one split, strings in another: let the checks refuse it
+        return {}, None  # numbers in one split, strings in another: let the checks refuse it
     classes = np.unique(np.concatenate(list(ys.values())))
     if classes.dtype.kind not in "US" and np.array_equal(classes, np.arange(classes.size)):
-        return {}
-    return {k: np.searchsorted(classes, y) for k, y in ys.items()}
+        return {}, None
+    return {k: np.searchsorted(classes, y) for k, y in ys.items()}, _class_names(classes)
 
 
 _LOADERS = {".csv": load_csv, ".mat": load_mat, ".npz": load_npz}

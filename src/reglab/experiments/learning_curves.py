@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import InputError, check_int, describe
 from ..data import Dataset
-from .runner import RunSpec, execute
+from .runner import RunSpec, execute, worker_init
 from ..training.loop import TrainConfig
 
 
@@ -105,12 +105,6 @@ def _errors(data: Dataset, n: int, seed: int, config: TrainConfig) -> tuple[floa
     return 1.0 - record.train_accuracy, 1.0 - record.dev_accuracy
 
 
-def _one_thread():
-    # Worker processes share the cores: one BLAS thread each avoids oversubscription.
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)
-
-
 def learning_curve(data: Dataset, config: TrainConfig, sizes, seeds, *, jobs: int = 1) -> LearningCurve:
     """Train ``config`` on growing stratified subsets of ``data``'s training set.
 
@@ -150,7 +144,9 @@ def learning_curve(data: Dataset, config: TrainConfig, sizes, seeds, *, jobs: in
     if jobs == 1:
         results = [_errors(data, n, s, config) for n, s in tasks]
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_one_thread) as pool:
+        # the runner's initializer: one BLAS thread each, and workers that die with this process
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=worker_init,
+                                 initargs=(False,)) as pool:
             results = list(pool.map(_errors, *zip(*[(data, n, s, config) for n, s in tasks])))
     errors = np.array(results, dtype=np.float64).reshape(len(counts), len(seed_list), 2)
     return LearningCurve(counts, tuple(seed_list), errors[..., 0], errors[..., 1], config)

@@ -6,14 +6,24 @@ Used by ``compare`` and ``sweep``. Each run is described by a :class:`RunSpec`
 processes when ``jobs > 1``; each finished record is handed to ``on_done`` in
 the main process as it arrives, so a caller can append it to a log before the
 next one finishes: an interrupted or failing batch loses nothing it finished.
+
+An output folder has one writer at a time (:func:`folder_lock`, an OS lock that
+dies with its process); worker processes die with the process that started
+them; :class:`RunLog` reads each run once, whatever the log holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +32,8 @@ import numpy as np
 from .._validation import ReglabError
 from ..nn.network import Network
 from ..training.loop import TrainConfig, train
+from ..training.resources import check_memory, estimate_bytes
+from .folders import _HELD, FolderBusy, folder_lock  # noqa: F401 - part of the runner's interface
 
 #: A weight counts as "near zero" below this magnitude (L1 drives weights there).
 NEAR_ZERO = 1e-3
@@ -124,10 +136,74 @@ def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
         return spec, str(exc)
 
 
-def _one_thread():
+def _die_with_parent() -> None:
+    """Make this worker end when the process that started it ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:  # PR_SET_PDEATHSIG = 1: the kernel sends SIGKILL when the parent dies, even by kill -9
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    parent = os.getppid()  # the pool's process (or its fork server), as the kernel sees it
+    if parent == 1:  # already orphaned before the guard was in place
+        os._exit(1)
+
+    def watch():  # elsewhere (and as a second guard): notice being re-parented
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def worker_init(ignore_ctrl_c: bool = True):
+    """Initializer of a worker process: it dies with the process that started it, holds
+    none of its folder locks and uses one BLAS thread."""
+    if ignore_ctrl_c:
+        # Ctrl-C reaches the whole process group: only the parent decides what an
+        # interruption means (run_all keeps what finished and ends the workers).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd, _ in _HELD.values():  # a forked worker must not keep its parent's folder lock alive
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+    _die_with_parent()
     # Worker processes share the cores: one BLAS thread each avoids oversubscription.
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
+
+
+_interrupted_by: int | None = None
+
+
+def interrupted_by() -> int | None:
+    """The signal (SIGINT, SIGTERM) that interrupted the last :func:`run_all`, or None."""
+    return _interrupted_by
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops a batch as Ctrl-C does (finished runs kept), not abruptly."""
+    def handler(signum, frame):
+        global _interrupted_by
+        _interrupted_by = signum
+        raise KeyboardInterrupt
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    # Python 3.11 has no public way to stop a running task; its processes are at hand.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> list:
@@ -141,8 +217,11 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
     jobs : int, worker processes (1: in this process)
     on_done : callable ``(record) -> None``, called in this process as each run ends
 
-    Ctrl-C stops scheduling and returns the records finished so far.
+    Ctrl-C (or SIGTERM) stops the batch, ends the workers and returns the records
+    finished so far; :func:`interrupted_by` then names the signal.
     """
+    global _interrupted_by
+    _interrupted_by = None
     records = []
 
     def finish(outcome):
@@ -154,26 +233,49 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
         if on_done is not None:
             on_done(outcome)
 
-    if jobs <= 1 or len(specs) <= 1:
+    with _sigterm_as_interrupt():
+        if jobs <= 1 or len(specs) <= 1:
+            try:
+                for spec in specs:
+                    finish(_execute_safely(spec, data, base))
+            except KeyboardInterrupt:
+                _interrupted_by = _interrupted_by or signal.SIGINT
+            return records
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=worker_init)
         try:
-            for spec in specs:
-                finish(_execute_safely(spec, data, base))
+            pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        raise ReglabError(
+                            f"a worker process died (killed, or out of memory) after {len(records)} "
+                            f"of {len(specs)} run(s) finished; those are kept") from None
+                    finish(outcome)
         except KeyboardInterrupt:
-            pass
-        return records
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=_one_thread)
-    pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
-    try:
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                finish(future.result())
-    except KeyboardInterrupt:
-        for future in pending:
-            future.cancel()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+            _interrupted_by = _interrupted_by or signal.SIGINT
+            _end_workers(pool)
+        except BaseException:
+            _end_workers(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
     return records
+
+
+def check_resources(data, configs, jobs: int = 1) -> None:
+    """Refuse (InputError with the estimate and the available memory) a batch whose largest
+    run, times the runs going at once, needs more memory than the machine has available."""
+    configs = list(configs)
+    if not configs:
+        return
+    n_out = 1 if data.n_classes <= 2 else data.n_classes
+    n_dev = len(data.y_dev) if data.has_dev else 0
+    parts = [estimate_bytes(c, len(data.y_train), data.n_features, n_out, n_dev) for c in configs]
+    check_memory(max(parts, key=lambda p: p["total"]), what="the largest run of this batch",
+                 runs_at_once=max(1, min(jobs, len(configs))))
 
 
 def default_jobs() -> int:
@@ -181,33 +283,83 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _check_record(d) -> "RunRecord":
+    """A RunRecord from one parsed log line; TypeError/ValueError when it is not one."""
+    if not isinstance(d, dict):
+        raise TypeError(f"a JSON {type(d).__name__}, not an object")
+    record = RunRecord.from_json(d)
+    if not isinstance(record.group, str) or not isinstance(record.params, dict) \
+            or isinstance(record.seed, bool) or not isinstance(record.seed, int):
+        raise TypeError("group, params or seed of the wrong type")
+    if record.error is None:
+        for name in ("train_accuracy", "test_accuracy"):
+            value = getattr(record, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} is {value!r}")
+    record.key  # noqa: B018 - params that are not JSON raise here
+    return record
+
+
 class RunLog:
-    """``runs.jsonl``: one finished run per line, appended and flushed as it ends."""
+    """``runs.jsonl``: one finished run per line, appended and flushed as it ends.
+
+    :meth:`read` returns each run once, whatever the file holds (lines cut short
+    by a kill, garbage, the same run written twice); what it had to drop is
+    listed in :attr:`notes` and rewritten away.
+    """
 
     def __init__(self, path):
         self.path = Path(path)
+        self.notes: list[str] = []
 
     def read(self) -> list[RunRecord]:
-        """Every complete line; a line cut short by a kill is dropped (and rewritten away)."""
+        """Every run of the log once: the first successful record of each run key, or the
+        last failure of a run that never succeeded (a failed run is tried again on resume)."""
+        self.notes = []
         if not self.path.exists():
             return []
-        records, good_lines, dropped = [], [], False
-        for line in self.path.read_text().splitlines():
+        raw = self.path.read_bytes()
+        kept: dict[str, tuple[RunRecord, str]] = {}
+        bad, twice = [], 0
+        for n, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+            if not line.strip():
+                continue
             try:
-                records.append(RunRecord.from_json(json.loads(line)))
-                good_lines.append(line)
-            except (json.JSONDecodeError, TypeError):
-                dropped = True
-        if dropped:
-            self.path.write_text("".join(line + "\n" for line in good_lines))
-        return records
+                record = _check_record(json.loads(line))
+            except (ValueError, TypeError, AttributeError, RecursionError):
+                bad.append(n)
+                continue
+            if record.key in kept and kept[record.key][0].error is None:
+                twice += record.error is None
+                continue
+            kept[record.key] = (record, line)
+        if bad:
+            shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
+            self.notes.append(f"{self.path}: dropped {len(bad)} line(s) that are not complete run "
+                              f"records (line {shown}: cut short or damaged)")
+        if twice:
+            self.notes.append(f"{self.path}: {twice} run(s) were recorded more than once; each is "
+                              f"counted once")
+        good = "".join(line + "\n" for _, line in kept.values())
+        if good.encode() != raw:
+            self._replace(good)
+        return [record for record, _ in kept.values()]
+
+    def _replace(self, text: str) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.path)
 
     def append(self, record: RunRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(record.to_json()) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with self.path.open("a") as f:
+                f.write(json.dumps(record.to_json()) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:  # a full disk: name the file, and say the earlier runs are safe
+            raise OSError(exc.errno, f"{exc.strerror} (the runs logged before this one are kept; "
+                                     f"a line cut short is dropped on --resume)", str(self.path)) from None
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

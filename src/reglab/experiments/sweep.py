@@ -4,7 +4,9 @@ Every finished run is appended to ``DIR/runs.jsonl`` as it completes (and the
 network of the first seed saved under ``DIR/models/``), so an interrupted
 sweep keeps everything it computed and ``resume`` skips finished runs.
 ``DIR/sweep.json`` records what the sweep is; resuming a different sweep in the
-same folder is refused.
+same folder is refused. One sweep writes into a folder at a time
+(:func:`~reglab.experiments.runner.folder_lock`), and the log is read with each
+run once, so no run is ever counted twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +25,7 @@ import numpy as np
 from .._validation import InputError, check_float, check_sizes
 from ..nn.dropout import check_keep_probs
 from ..io import load_network, save_network
-from .runner import RunLog, RunSpec, run_all
+from .runner import RunLog, RunSpec, folder_lock, run_all
 from .stats import mean_ci
 from ..training.loop import TrainConfig
 
@@ -106,57 +110,121 @@ def model_path(out: Path, spec_key: str) -> Path:
     return out / "models" / (hashlib.sha1(spec_key.encode()).hexdigest()[:16] + ".npz")
 
 
+def _read_signature(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is damaged (not complete JSON: {exc}); the sweep cannot be "
+                         f"resumed from it: drop --resume to start over, or use another --out") from None
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)  # a kill leaves the old file or the new one, never half of one
+
+
+def check_model(path: Path, point: dict, base: TrainConfig, n_features: int):
+    """The network stored at ``path`` for grid ``point``, refused (InputError naming the
+    file) unless it has the architecture this sweep trains at that point."""
+    network = load_network(path)[0]
+    layers = tuple(point.get("layers", base.layers))
+    want_hidden = _hidden_of(base, layers)
+    problems = []
+    if network.layer_sizes[0] != n_features:
+        problems.append(f"{network.layer_sizes[0]} inputs, the data have {n_features}")
+    if tuple(network.layer_sizes[1:-1]) != layers:
+        problems.append(f"hidden layers {list(network.layer_sizes[1:-1])}, the sweep's are {list(layers)}")
+    elif tuple(network.hidden) != want_hidden:
+        problems.append(f"activations {list(network.hidden)}, the sweep's are {list(want_hidden)}")
+    if base.output is not None and network.output != base.output:
+        problems.append(f"a {network.output} output, the sweep's is {base.output}")
+    if problems:
+        raise InputError(f"{path} is not a network of this sweep's point {label(point)}: it has "
+                         + "; ".join(problems) + "; delete it (it is redrawn on --resume) or use "
+                         "another --out")
+    return network
+
+
+def _hidden_of(base: TrainConfig, layers) -> tuple:
+    """The hidden activations ``base`` gives a network with hidden ``layers``."""
+    h = base.hidden
+    return (h,) * len(layers) if isinstance(h, str) else tuple(h)
+
+
 def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None,
-              source=None):
+              source=None, on_note=None):
     """Run (or finish) a sweep in folder ``out``.
 
     Parameters
     ----------
-    out : folder for ``sweep.json``, ``runs.jsonl`` and ``models/``
+    out : folder for ``sweep.json``, ``runs.jsonl`` and ``models/``; held exclusively
+        while the sweep runs (a second writer gets :class:`~reglab.experiments.runner.FolderBusy`)
     data : Dataset (its dev set, if any, is the held-out set of the curves)
     resume : skip the runs already in ``runs.jsonl`` (the sweep must be the same)
     on_done : callable ``(record) -> None`` for progress
     source : dict, how the data were made (file, name, seed...), stored in ``sweep.json``
+    on_note : callable ``(message) -> None``, told what the log held that had to be
+        dropped or counted once
 
     Returns
     -------
-    records : every record of the sweep, those of earlier sessions first
+    records : every record of the sweep, each run once, those of earlier sessions first
     n_new : how many runs this call ran
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sig = signature(grid, base, seeds, data, source)
-    sig_path, log = out / "sweep.json", RunLog(out / "runs.jsonl")
-    if resume:
-        if not sig_path.exists():
-            raise InputError(f"nothing to resume in {out}: no sweep.json")
-        if json.loads(sig_path.read_text()) != json.loads(json.dumps(sig)):
-            raise InputError(f"{out} holds a different sweep (other grid, seeds, data or settings); "
-                             f"use another --out or drop --resume")
-        done = log.read()
-    else:
-        log.clear()
-        shutil.rmtree(out / "models", ignore_errors=True)  # no network of an earlier sweep may show
-        done = []
-    sig_path.write_text(json.dumps(sig, indent=2) + "\n")
-    finished = {r.key for r in done if r.error is None}
-    done = [r for r in done if r.error is None]  # failed runs are tried again
-    todo = [s for s in specs_for(grid, seeds) if s.key not in finished]
-    first_seed = min(seeds)
+    with folder_lock(out):
+        sig = signature(grid, base, seeds, data, source)
+        sig_path, log = out / "sweep.json", RunLog(out / "runs.jsonl")
+        if resume:
+            if not sig_path.exists():
+                raise InputError(f"nothing to resume in {out}: no sweep.json")
+            if _read_signature(sig_path) != json.loads(json.dumps(sig)):
+                raise InputError(f"{out} holds a different sweep (other grid, seeds, data or settings); "
+                                 f"use another --out or drop --resume")
+            done = log.read()
+            for note in log.notes:
+                if on_note is not None:
+                    on_note(note)
+            points = {label(p): p for p in grid.points()}
+            for r in done:  # a network that is not this sweep's must not be drawn as one of its own
+                path = model_path(out, r.key)
+                if r.error is None and r.seed == min(seeds) and r.group in points and path.exists():
+                    check_model(path, points[r.group], base, data.n_features)
+        else:
+            log.clear()
+            shutil.rmtree(out / "models", ignore_errors=True)  # no network of an earlier sweep may show
+            done = []
+        _write_text_atomically(sig_path, json.dumps(sig, indent=2) + "\n")
+        finished = {r.key for r in done if r.error is None}
+        done = [r for r in done if r.error is None]  # failed runs are tried again
+        todo = [s for s in specs_for(grid, seeds) if s.key not in finished]
+        first_seed = min(seeds)
 
-    def keep(record):
-        if record.network is not None and record.seed == first_seed:
-            save_network(model_path(out, record.key), record.network)
-        log.append(record)
-        if on_done is not None:
-            on_done(record)
+        def keep(record):
+            if record.network is not None and record.seed == first_seed:
+                save_network(model_path(out, record.key), record.network)
+            log.append(record)
+            if on_done is not None:
+                on_done(record)
 
-    new = run_all(todo, data, base, jobs=jobs, on_done=keep)
+        new = run_all(todo, data, base, jobs=jobs, on_done=keep)
     return done + new, len(todo)
 
 
-def first_seed_networks(out: Path, records, grid: Grid) -> list:
-    """``(label, network)`` for each point of the first parameter (first seed, first value of the second)."""
+def first_seed_networks(out: Path, records, grid: Grid, base: TrainConfig | None = None,
+                        n_features: int | None = None) -> list:
+    """``(label, network)`` for each point of the first parameter (first seed, first value of the
+    second); each file is checked against the sweep's architecture (``base``, ``n_features``;
+    read from ``out/sweep.json`` when not given)."""
+    if base is None or n_features is None:
+        sig = _read_signature(Path(out) / "sweep.json")
+        base = TrainConfig.from_dict(sig["config"]) if base is None else base
+        if n_features is None:
+            found = re.search(r"(\d+) features, \d+ classes;", str(sig.get("data")))
+            if found is None:
+                raise InputError(f"{Path(out) / 'sweep.json'} does not say how many features the data have")
+            n_features = int(found.group(1))
     first_seed = min(r.seed for r in records)
     panels = []
     other = {n: vals[0] for n, vals in grid.params[1:]}
@@ -166,7 +234,8 @@ def first_seed_networks(out: Path, records, grid: Grid) -> list:
                       first_seed).key
         path = model_path(out, key)
         if path.exists():
-            panels.append((label({grid.names[0]: value}), load_network(path)[0]))
+            network = check_model(path, point, base, n_features)
+            panels.append((label({grid.names[0]: value}), network))
     return panels
 
 

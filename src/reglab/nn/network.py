@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_labels, check_X
+from .._validation import InputError, check_labels, check_X, describe
 from .activations import Activation, get_activation
 from .outputs import Output, get_output
 
@@ -95,6 +95,28 @@ def cost(logits, y, output: Output, weights, regularizers=(), m=None) -> float:
     return output.loss(logits, y) + sum(reg.penalty(weights, m) for reg in regularizers)
 
 
+def _check_layers(weights, biases) -> None:
+    """Refuse parameters that cannot form a network: ``W[l]`` 2-D float ``(n[l], n[l-1])``
+    chaining to the next, ``b[l]`` of shape ``(n[l],)``, one bias per weight matrix."""
+    if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
+        raise TypeError(f"weights and biases must be lists of arrays, got "
+                        f"{type(weights).__name__} and {type(biases).__name__}")
+    if not weights or len(weights) != len(biases):
+        raise InputError(f"a network needs one bias per weight matrix and at least one layer, "
+                         f"got {len(weights)} weight matrices and {len(biases)} biases")
+    for l, (W, b) in enumerate(zip(weights, biases), start=1):
+        for name, arr, ndim in ((f"W{l}", W, 2), (f"b{l}", b, 1)):
+            if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f" or arr.ndim != ndim:
+                raise InputError(f"{name} must be a {ndim}-D floating-point array, got {describe(arr)}")
+            if 0 in arr.shape:
+                raise InputError(f"{name} must not be empty, got shape {arr.shape}")
+        if b.shape != (W.shape[0],):
+            raise InputError(f"b{l} must have shape ({W.shape[0]},) to match W{l} {W.shape}, got {b.shape}")
+        if l > 1 and W.shape[1] != weights[l - 2].shape[0]:
+            raise InputError(f"W{l} {W.shape} must take the {weights[l - 2].shape[0]} outputs of "
+                             f"W{l - 1} {weights[l - 2].shape}: shapes do not chain")
+
+
 @dataclass
 class Network:
     """A fully-connected network: parameters and the names of its activations.
@@ -113,9 +135,23 @@ class Network:
     output: str
 
     def __post_init__(self):
+        _check_layers(self.weights, self.biases)
+        if isinstance(self.hidden, str):
+            raise TypeError(f"hidden must be a tuple of activation names, one per hidden layer, "
+                            f"got the string {self.hidden!r} (write ({self.hidden!r},))")
         self.hidden = tuple(self.hidden)
+        if len(self.hidden) != len(self.weights) - 1:
+            raise InputError(f"hidden must name one activation per hidden layer "
+                             f"({len(self.weights) - 1} for {len(self.weights)} weight matrices), "
+                             f"got {len(self.hidden)}: {describe(self.hidden)}")
         self._activations = [get_activation(h) for h in self.hidden]
         self._output = get_output(self.output)
+        units = self.weights[-1].shape[0]
+        if self.output == "sigmoid" and units != 1:
+            raise InputError(f"a sigmoid output has 1 unit, but the last layer has {units}")
+        if self.output == "softmax" and units < 2:
+            raise InputError(f"a softmax output needs 2 or more units (one per class), but the last "
+                             f"layer has {units}")
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -23,6 +23,7 @@ from ..nn.initializers import get_initializer, initialize
 from ..nn.network import Network, backward, cost, forward
 from ..nn.outputs import OUTPUTS, get_output
 from ..nn.regularizers import L1, L2
+from .resources import check_memory, estimate_bytes
 
 COURSE_INIT_SEED = 3
 
@@ -318,13 +319,17 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
             raise InputError(f"early stopping on {config.monitor} needs a dev set (X_dev, y_dev)")
     if initial is None:
         output_name, n_classes = _resolve_output(config, y, y_dev)
-        network = initial_network(config, X.shape[1], n_classes, output_name)
     else:
         output_name, n_classes = _check_initial(initial, config, X.shape[1], y, y_dev)
-        network = Network([W.astype(dtype) for W in initial.weights],  # copies
-                          [b.astype(dtype) for b in initial.biases], config.hidden_activations, output_name)
     output = get_output(output_name)
     acts = [get_activation(h) for h in config.hidden_activations]
+    sizes = (X.shape[1], *config.layers, output.n_units(n_classes))
+    check_memory(estimate_bytes(config, len(X), X.shape[1], sizes[-1], 0 if X_dev is None else len(X_dev)))
+    if initial is None:
+        network = initial_network(config, X.shape[1], n_classes, output_name)
+    else:
+        network = Network([W.astype(dtype) for W in initial.weights],  # copies
+                          [b.astype(dtype) for b in initial.biases], config.hidden_activations, output_name)
     weights, biases = network.weights, network.biases
     _, mask_rng, shuffle_rng, augment_rng = np.random.default_rng(config.seed).spawn(4)
     keep = config.keep_probs
