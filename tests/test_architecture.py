@@ -25,7 +25,9 @@ ALLOWED = {
     "gradcheck": {"_validation", "nn"},
     "experiments": {"_validation", "nn", "data", "training", "io"},
     "report": {"_validation", "nn", "data", "training", "experiments", "io"},
-    "cli": {"_validation", "nn", "data", "training", "gradcheck", "experiments", "report", "io"},
+    "cli": {"_validation", "nn", "data", "training", "gradcheck", "experiments", "report", "io",
+            "playground"},
+    "playground": {"_validation", "nn", "data", "training", "gradcheck", "experiments", "io"},
     "__init__": {"_validation", "nn", "data", "training", "gradcheck", "experiments", "io"},
     "__main__": {"cli"},
 }
