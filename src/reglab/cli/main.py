@@ -22,6 +22,7 @@ from .common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, d
 from .compare import compare
 from .diagnose import diagnose
 from .gradcheck import gradcheck
+from .playground import playground
 from .sweep import sweep
 from ..training.early_stopping import replay_grid
 from ..io import reglab_version, save_network
@@ -187,4 +188,5 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
 main.add_command(compare)
 main.add_command(diagnose)
 main.add_command(gradcheck)
+main.add_command(playground)
 main.add_command(sweep)
