@@ -227,6 +227,7 @@ function shade(p, k) {  // probability of class 1 (two classes) or class + confi
 function drawCard(i, s) {
   const card = $("card-" + i); if (!card) return;
   card.classList.toggle("selected", i === pg.sel);
+  if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
   const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
   const img = new ImageData(n, n);
   s.boundary.forEach((p, j) => { const c = shade(p, k); img.data.set([c[0], c[1], c[2], 255], 4 * j); });
