@@ -40,7 +40,7 @@ from .session import PageSession, dumps
 
 STATIC = Path(__file__).parent / "static"
 FPS = 20  # frames a second at most while training
-FRAME_BUDGET = 0.06  # seconds of training per frame at most, so frames keep coming
+FRAME_BUDGET = 0.04  # seconds of training per frame at most, so that frames keep coming (>= 10 a second)
 MAX_UPLOAD = 1 << 20  # bytes
 MAX_UPLOADS = 20  # kept at once; the oldest is forgotten first
 MAX_STEPS_PER_FRAME = 1000
