@@ -250,3 +250,25 @@ def test_the_page_network_equals_reglab_train_with_the_exported_command(page, do
     page_net, cli_net = load_network(saved)[0], load_network(out)[0]
     for a, b in zip(page_net.weights + page_net.biases, cli_net.weights + cli_net.biases):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_link_reproduces_the_configuration(chrome, server):
+    import json
+    import urllib.parse
+    cfg = {"dataset": "xor", "n_samples": 200, "noise": 0.3, "data_seed": 4, "dev": False, "train_size": None,
+           "layers": [5, 3, 2], "hidden": "tanh", "batch_size": None, "seed": 7, "record_every": 10,
+           "course_compat": False,
+           "columns": [{"learning_rate": 0.05, "init": "xavier", "l2": 0.3, "l1": 0.0, "keep_prob": [1, 1, 1],
+                        "early_stopping": None, "augment": None},
+                       {"learning_rate": 0.05, "init": "xavier", "l2": 0.0, "l1": 0.0, "keep_prob": [0.7, 1, 1],
+                        "early_stopping": None, "augment": None}]}
+    chrome.get("about:blank")  # else a change of the hash alone would not load the page
+    chrome.get(server + "#c=" + urllib.parse.quote(json.dumps(cfg)))
+    wait(chrome, lambda d: js(d, "return !!(window.playground.last && window.playground.last.columns.length === 2)"))
+    assert js(chrome, "return window.playground.data.config") == cfg
+    assert chrome.find_element(By.ID, "l2").get_attribute("value") == "0.3"
+    assert len(chrome.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
+    assert len(chrome.find_elements(By.CSS_SELECTOR, "#columns .card")) == 2
+    chrome.get("about:blank")
+    chrome.get(server + "#c=%7Bbroken")
+    wait(chrome, lambda d: "not one the playground can read" in d.find_element(By.ID, "message").text)

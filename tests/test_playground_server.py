@@ -7,6 +7,7 @@ import copy
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -110,6 +111,24 @@ def test_l2_changed_mid_run_takes_effect(client):
     penalty = 5.0 / (2 * m) * sum(n ** 2 for n in after["norms"])
     assert after["figures"]["train_cost"] - penalty == pytest.approx(before["figures"]["train_cost"], abs=0.02)
     assert after["figures"]["train_cost"] > before["figures"]["train_cost"] + 0.5 * penalty
+
+
+def test_closing_a_playing_page_ends_its_loop(client):
+    playground = client.app.state.playground
+    for _ in range(2):  # a reload: the old page closes, a new one opens
+        with client.websocket_connect("/ws") as ws:
+            ws.send_json({"type": "configure", "config": page()})
+            ws.send_json({"type": "play"})
+            receive(ws, "state")
+            receive(ws, "state")
+            assert playground.active == 1
+    deadline = time.monotonic() + 10
+    while playground.active and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert playground.active == 0
+    with client.websocket_connect("/ws") as ws:  # and the server still serves
+        ws.send_json({"type": "step", "n": 10**6})
+        assert receive(ws, "error")["message"] == "send a 'configure' message before 'step'"
 
 
 @pytest.mark.parametrize("message, error", [

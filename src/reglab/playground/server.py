@@ -77,6 +77,7 @@ class Playground:
             self.sources["file"] = DataSource(Path(data_file).resolve(), Path(data_file).name)
         self._uploads = tempfile.TemporaryDirectory(prefix="reglab-playground-")
         self._ids = itertools.count(1)
+        self.active = 0  # training loops running (one per open page)
 
     def close(self) -> None:
         self._uploads.cleanup()
@@ -150,6 +151,7 @@ class Playground:
 
         reader = asyncio.create_task(read())
         page = Page()
+        self.active += 1
         try:
             while True:
                 if page.playing and page.session is not None and page.session.running:
@@ -169,9 +171,10 @@ class Playground:
                     page.playing = False
                     if not await self._handle(ws, page, await inbox.get()):
                         return
-        except WebSocketDisconnect:
-            return
+        except (WebSocketDisconnect, OSError):
+            return  # the page went away while a frame was being sent
         finally:
+            self.active -= 1
             reader.cancel()
 
     async def _handle(self, ws: WebSocket, page: Page, text: str | None) -> bool:
@@ -216,8 +219,8 @@ class Playground:
             return [session.state()]
         if kind == "step":
             n = message.get("n", 1)
-            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
-                raise ValueError(f"n must be an integer in [1, 100000], got {n!r}")
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 10_000:
+                raise ValueError(f"n must be an integer in [1, 10000], got {n!r}")
             await asyncio.to_thread(session.advance, n)
             return [session.state()]
         if kind == "reset":

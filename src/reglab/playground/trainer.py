@@ -29,7 +29,8 @@ from ..nn.initializers import get_initializer, initialize
 from ..nn.network import Network, backward, cost, forward
 from ..nn.outputs import get_output
 from ..training.early_stopping import EarlyStopping
-from ..training.loop import COURSE_INIT_SEED, History, TrainConfig, _resolve_output
+# The loop's own helpers, so that labels, outputs and divergence are judged as train() judges them.
+from ..training.loop import COURSE_INIT_SEED, History, TrainConfig, _nonfinite_where, _resolve_output
 
 #: What may change between two steps without starting again.
 LIVE = ("learning_rate", "l2", "l1", "keep_prob")
@@ -170,7 +171,6 @@ class SteppedTrainer:
         TrainingError
             When the cost or the parameters become non-finite (``stop_reason`` says where).
         """
-        from ..training.loop import _nonfinite_where
         taken = 0
         config = self.config
         with np.errstate(over="ignore", invalid="ignore"):
