@@ -22,7 +22,7 @@ except ImportError:  # skipped where the extra is absent, never under REGLAB_REQ
 from starlette.testclient import TestClient  # noqa: E402
 
 from reglab.cli.main import main  # noqa: E402
-from reglab.experiments.course import FOOTBALL  # noqa: E402
+from reglab.experiments.course import CIRCLES, FOOTBALL  # noqa: E402
 from reglab.io import load_network  # noqa: E402
 from reglab.playground.config import DataSource  # noqa: E402
 from reglab.playground.presets import presets  # noqa: E402
@@ -268,14 +268,18 @@ def test_export_says_when_the_command_differs_from_the_run():
     assert notes[1].startswith("settings changed at step 7")
 
 
-def test_football_preset_reaches_the_published_figures(football_path):
-    preset = next(p for p in presets(True) if p["name"] == "football")
+@pytest.mark.parametrize("name, published", [
+    ("football", [FOOTBALL[k] for k in ("no_regularization", "l2", "dropout")]),
+    ("init_circles", [CIRCLES[k] for k in ("zeros", "random", "he")]),
+])
+def test_course_presets_reach_the_published_figures(football_path, name, published):
+    preset = next(p for p in presets(True) if p["name"] == name)
     session = PageSession(preset["config"], {"file": DataSource(football_path, "football.mat")})
     session.advance(preset["steps"])
     figures = [c["figures"] for c in session.state()["columns"]]
-    for key, got in zip(("no_regularization", "l2", "dropout"), figures):
-        assert got["train_accuracy"] == pytest.approx(FOOTBALL[key]["train_accuracy"], abs=1e-12)
-        assert got["test_accuracy"] == pytest.approx(FOOTBALL[key]["test_accuracy"], abs=1e-12)
+    for want, got in zip(published, figures, strict=True):
+        assert got["train_accuracy"] == pytest.approx(want["train_accuracy"], abs=1e-12)
+        assert got["test_accuracy"] == pytest.approx(want["test_accuracy"], abs=1e-12)
 
 
 def test_cli_playground_refuses_bad_input_and_help_does_not_import_starlette(tmp_path):
