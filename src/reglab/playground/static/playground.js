@@ -29,7 +29,7 @@ function readHash() {
     const c = JSON.parse(decodeURIComponent(m[1]));
     if (c && Array.isArray(c.layers) && Array.isArray(c.columns) && c.columns.length && c.columns.every((k) => k && Array.isArray(k.keep_prob))) return c;
   } catch (e) { /* reported below */ }
-  message("the link's configuration is not one the playground can read; using the default", true);
+  pg.notice = "the link's configuration is not one the playground can read; using the default";
   return null;
 }
 function writeHash() { history.replaceState(null, "", "#c=" + encodeURIComponent(JSON.stringify(pg.cfg))); }
@@ -156,7 +156,7 @@ function download(name, blob) {
 function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "error") { message(m.message, true); if (/stopped/.test(m.message)) setPlaying(false); return; }
-  if (m.type === "data") { pg.data = m; pg.history = m.config.columns.map(() => []); $("data-summary").textContent = m.summary; buildCards(); message(""); return; }
+  if (m.type === "data") { pg.data = m; pg.history = m.config.columns.map(() => []); $("data-summary").textContent = m.summary; buildCards(); message(pg.notice || "", !!pg.notice); pg.notice = null; return; }
   if (m.type === "state") { onState(m); return; }
   if (m.type === "updated") { message(""); return; }
   if (m.type === "gradcheck") { $("tool-out").textContent = NAMES[m.column] + " at step " + m.step + "\n" + m.text; return; }
