@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from reglab.io import load_network  # noqa: E402
 from reglab.playground.config import DataSource  # noqa: E402
 from reglab.playground.presets import presets  # noqa: E402
 from reglab.playground.server import MAX_UPLOAD, create_app  # noqa: E402
-from reglab.playground.session import PageSession  # noqa: E402
+from reglab.playground.session import PageSession, dumps  # noqa: E402
 
 COLUMN = {"learning_rate": 0.1, "init": "he", "l2": 0.0, "l1": 0.0, "keep_prob": [1.0, 1.0],
           "early_stopping": None, "augment": None}
@@ -257,6 +258,17 @@ def test_football_and_upload_commands_reproduce_the_page(football_path, tmp_path
         page_model = tmp_path / "page.npz"
         page_model.write_bytes(session.model_file(0))
         same_network(load_network(page_model)[0], run_cli(argv, tmp_path))
+
+
+def test_a_diverged_column_stops_alone_and_still_draws():
+    session = PageSession(page(columns=[{}, {"init": "random"}]), {})
+    session.trainers[1].update(learning_rate=1e300)  # beyond the page's limit, to force overflow
+    session.advance(20)
+    state = json.loads(dumps(session.state()))  # valid JSON: no NaN, no infinity
+    ok, bad = state["columns"]
+    assert ok["step"] == 20 and ok["stop_reason"] is None
+    assert bad["stop_reason"].startswith("training diverged at step 1:") and None in bad["norms"]
+    assert session.running
 
 
 def test_export_says_when_the_command_differs_from_the_run():

@@ -122,6 +122,8 @@ class PageSession:
     def _column_state(self, i: int, t: SteppedTrainer) -> dict:
         d, W, b, acts, out = self.data, t.weights, t.biases, t.acts, t.output
         figures = {}
+        # A diverged column still gets a frame (its stop_reason says why): overflows are
+        # expected there, and what JSON cannot carry becomes None or a large finite number.
         with np.errstate(over="ignore", invalid="ignore"):
             for split in ("train", "dev", "test"):
                 X, y = getattr(d, f"X_{split}"), getattr(d, f"y_{split}")
@@ -133,15 +135,17 @@ class PageSession:
                 figures[f"{split}_accuracy"] = float(np.mean(out.predict(logits) == y))
             proba = out.proba(forward(W, b, self.grid, acts)[0])
             _, cache = forward(W, b, self.unit_grid, acts)
+            norms = [float(np.linalg.norm(w)) for w in W]
         weights = np.concatenate([w.ravel() for w in W])
         finite = weights[np.isfinite(weights)]
         top = float(np.abs(finite).max()) if finite.size else 1.0
         counts, _ = np.histogram(finite, bins=HIST_BINS, range=(-top or -1, top or 1))
         boundary = proba[:, 1] if proba.shape[1] == 2 else proba.argmax(1) + proba.max(1) * 0.999
-        units = [[_rounded(H[:, j], 3) for j in range(H.shape[1])] for (_, _, H) in cache[:-1]]
+        units = [[_rounded(np.nan_to_num(H[:, j], nan=0.0, posinf=1e6, neginf=-1e6), 3)
+                  for j in range(H.shape[1])] for (_, _, H) in cache[:-1]]
         return {"step": t.step, "epoch": round(t.epochs_done(), 3), "stop_reason": t.stop_reason,
                 "changed_at": self.changed_at[i], "figures": figures,
-                "norms": [float(np.linalg.norm(w)) for w in W],
+                "norms": [n if math.isfinite(n) else None for n in norms],
                 "zero_fraction": float(np.mean(np.abs(finite) < 1e-3)) if finite.size else 0.0,
                 "boundary": _rounded(np.nan_to_num(boundary), 3), "units": units,
                 "histogram": {"counts": counts.tolist(), "range": top}}

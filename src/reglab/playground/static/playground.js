@@ -290,7 +290,7 @@ function drawChart(cv, title, get) {
 }
 function drawNorms(cv) {
   const series = [];
-  pg.history.forEach((h, i) => h.length && h[0].norms.forEach((_, l) => series.push([h.map((r) => [r.step, r.norms[l]]), COLORS[i], l ? [1 + 2 * l, 2] : []])));
+  pg.history.forEach((h, i) => h.length && h[0].norms.forEach((_, l) => series.push([h.map((r) => [r.step, r.norms[l]]).filter((p) => p[1] !== null && isFinite(p[1])), COLORS[i], l ? [1 + 2 * l, 2] : []])));
   const all = series.flatMap((s) => s[0]);
   if (!all.length) return;
   const a = axes(cv, "weight norms ||W1|| (solid), ||W2||, ... (dashed)", Math.max(...all.map((p) => p[0])), 0, Math.max(...all.map((p) => p[1])));
