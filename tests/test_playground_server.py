@@ -81,8 +81,12 @@ def test_play_streams_frames_pause_step_and_reset(client):
         data = receive(ws, "data")
         assert data["n_classes"] == 2 and set(data["points"]) == {"train", "dev", "test"}
         first = receive(ws, "state")["columns"][0]
-        assert first["step"] == 0 and len(first["boundary"]) == 48 * 48
-        assert [len(layer) for layer in first["units"]] == [8, 6] and len(first["units"][0][0]) == 16 * 16
+        assert first["step"] == 0
+        boundary = np.frombuffer(base64.b64decode(first["boundary"]), "<u2") / 1000  # p(class 1)
+        assert boundary.shape == (48 * 48,) and 0 <= boundary.min() < boundary.max() <= 1
+        units = [np.frombuffer(base64.b64decode(layer), "i1") for layer in first["units"]]
+        assert [len(u) for u in units] == [8 * 16 * 16, 6 * 16 * 16]
+        assert np.abs(units[0]).max() == 127  # each unit scaled to its own largest |value|
         ws.send_json({"type": "speed", "steps": 5})
         ws.send_json({"type": "play"})
         steps = [receive(ws, "state")["columns"][0]["step"] for _ in range(4)]

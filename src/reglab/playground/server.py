@@ -29,6 +29,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from threadpoolctl import threadpool_limits
 
 from .._validation import ReglabError
 from ..data import load_file
@@ -252,8 +253,15 @@ def create_app(data_file=None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        yield
-        playground.close()  # the uploads' folder goes with the server
+        # One BLAS thread: the playground's matrices are small, and BLAS threads that
+        # spin against each other (and against other programs on the cores) made frames
+        # 4 times slower on a loaded 2-core machine.
+        limits = threadpool_limits(1)
+        try:
+            yield
+        finally:
+            limits.restore_original_limits()
+            playground.close()  # the uploads' folder goes with the server
 
     app = Starlette(routes=[
         Route("/", playground.index),

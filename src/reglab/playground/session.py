@@ -6,6 +6,7 @@ messages and sends what it returns, so it is tested without a browser.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import tempfile
@@ -24,6 +25,12 @@ from .trainer import SteppedTrainer
 BOUNDARY = 48  # cells a side of the decision-boundary grid
 UNIT_GRID = 16  # cells a side of each hidden unit's picture
 HIST_BINS = 41  # odd: one bin is centred on 0, where L1 piles weights up
+
+
+def _packed(a: np.ndarray, dtype: str) -> str:
+    """``a`` as base64 of little-endian ``dtype``: a frame's pictures are most of its
+    numbers, and JSON lists of them cost more to build, send and parse than the step."""
+    return base64.b64encode(np.ascontiguousarray(a, dtype=dtype).tobytes()).decode("ascii")
 
 
 def _rounded(a: np.ndarray, digits: int = 3) -> list:
@@ -140,14 +147,20 @@ class PageSession:
         finite = weights[np.isfinite(weights)]
         top = float(np.abs(finite).max()) if finite.size else 1.0
         counts, _ = np.histogram(finite, bins=HIST_BINS, range=(-top or -1, top or 1))
-        boundary = proba[:, 1] if proba.shape[1] == 2 else proba.argmax(1) + proba.max(1) * 0.999
-        units = [[_rounded(np.nan_to_num(H[:, j], nan=0.0, posinf=1e6, neginf=-1e6), 3)
-                  for j in range(H.shape[1])] for (_, _, H) in cache[:-1]]
+        # boundary: 1000 p(class 1) with two classes, else 1000 class + 999 confidence (uint16)
+        proba = np.nan_to_num(proba, nan=0.5)
+        code = (np.round(1000 * proba[:, 1]) if proba.shape[1] == 2
+                else 1000 * proba.argmax(1) + np.round(999 * proba.max(1)))
+        units = []  # per layer: each unit's outputs scaled by its own largest |value| (int8)
+        for _, _, H in cache[:-1]:
+            H = np.nan_to_num(H, nan=0.0, posinf=1e6, neginf=-1e6)
+            scale = np.abs(H).max(axis=0)
+            units.append(_packed(np.round(127 * H / np.where(scale > 0, scale, 1)).T, "i1"))
         return {"step": t.step, "epoch": round(t.epochs_done(), 3), "stop_reason": t.stop_reason,
                 "changed_at": self.changed_at[i], "figures": figures,
                 "norms": [n if math.isfinite(n) else None for n in norms],
                 "zero_fraction": float(np.mean(np.abs(finite) < 1e-3)) if finite.size else 0.0,
-                "boundary": _rounded(np.nan_to_num(boundary), 3), "units": units,
+                "boundary": _packed(code, "<u2"), "units": units,
                 "histogram": {"counts": counts.tolist(), "range": top}}
 
     # -- exports ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ function message(text, isError) {
   m.className = isError ? "error" : "";
 }
 function num(v) { return v === "" || v === null ? null : Number(v); }
+function bytes(b64) { return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)); }
 function send(obj) { if (pg.ws && pg.ws.readyState === 1) pg.ws.send(JSON.stringify(obj)); }
 
 // ---- configuration <-> controls <-> URL ------------------------------------------------
@@ -160,7 +161,7 @@ function onMessage(ev) {
   if (m.type === "state") { onState(m); return; }
   if (m.type === "updated") { message(""); return; }
   if (m.type === "gradcheck") { $("tool-out").textContent = NAMES[m.column] + " at step " + m.step + "\n" + m.text; return; }
-  if (m.type === "model") { download(m.filename, new Blob([Uint8Array.from(atob(m.base64), (ch) => ch.charCodeAt(0))])); $("tool-out").textContent = "saved " + m.filename + " (reglab.io.load_network reads it)"; return; }
+  if (m.type === "model") { download(m.filename, new Blob([bytes(m.base64)])); $("tool-out").textContent = "saved " + m.filename + " (reglab.io.load_network reads it)"; return; }
   if (m.type === "export") {
     const notes = m.notes.length ? "\n\nnote: " + m.notes.join("\nnote: ") : "";
     if (pg.want === "config") {
@@ -194,7 +195,7 @@ function buildCards() {
   const box = $("columns"); box.innerHTML = "";
   pg.data.config.columns.forEach((col, i) => {
     const card = document.createElement("div"); card.className = "card"; card.id = "card-" + i;
-    const units = pg.data.config.layers.map((w) => '<div class="layer">' + '<canvas width="16" height="16"></canvas>'.repeat(w) + "</div>").join("");
+    const units = pg.data.config.layers.map((w) => '<div class="layer">' + ('<canvas width="' + pg.data.unit_grid + '" height="' + pg.data.unit_grid + '"></canvas>').repeat(w) + "</div>").join("");
     card.innerHTML = '<h3 style="color:' + COLORS[i] + '">' + NAMES[i] + ": " + describe(col) + "</h3>" +
       '<canvas class="boundary" width="280" height="280"></canvas><div class="stop"></div><table class="figs"></table>' +
       '<div class="units" title="each hidden unit\'s output over the plane">' + units + "</div>" +
@@ -229,8 +230,8 @@ function drawCard(i, s) {
   card.classList.toggle("selected", i === pg.sel);
   if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
   const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
-  const img = new ImageData(n, n);
-  s.boundary.forEach((p, j) => { const c = shade(p, k); img.data.set([c[0], c[1], c[2], 255], 4 * j); });
+  const img = new ImageData(n, n), code = new DataView(bytes(s.boundary).buffer);
+  for (let j = 0; j < n * n; j++) { const c = shade(code.getUint16(2 * j, true) / 1000, k); img.data.set([c[0], c[1], c[2], 255], 4 * j); }
   const off = document.createElement("canvas"); off.width = off.height = n; off.getContext("2d").putImageData(img, 0, 0);
   ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, cv.width, cv.height);
   const [x0, x1, y0, y1] = pg.data.bounds;
@@ -248,13 +249,16 @@ function drawCard(i, s) {
     ["train", "dev", "test"].filter((sp) => (sp + "_cost") in f).map((sp) => "<tr><td>" + sp + "</td><td>" + fmt(f[sp + "_cost"]) + "</td><td>" + fmt(f[sp + "_accuracy"]) + "</td></tr>").join("") +
     "<tr><td>step</td><td>" + s.step + "</td><td>epoch " + s.epoch + "</td></tr>";
   card.querySelector(".stop").textContent = (s.stop_reason || "") + (s.changed_at !== null ? " (settings changed at step " + s.changed_at + ")" : "");
-  const canv = card.querySelectorAll(".units canvas"); let u = 0;
-  s.units.forEach((layer) => layer.forEach((vals) => {
-    const c = canv[u++]; if (!c) return;
-    const m = Math.max(1e-9, ...vals.map(Math.abs)), im = new ImageData(16, 16);
-    vals.forEach((v, j) => { const sc = shade(0.5 + 0.5 * v / m, 2); im.data.set([sc[0], sc[1], sc[2], 255], 4 * j); });
-    c.getContext("2d").putImageData(im, 0, 0);
-  }));
+  const canv = card.querySelectorAll(".units canvas"), g = pg.data.unit_grid; let u = 0;
+  s.units.forEach((layer) => {  // int8, one unit after another, each scaled to its own largest |value|
+    const vals = new Int8Array(bytes(layer).buffer);
+    for (let unit = 0; unit < vals.length / (g * g); unit++) {
+      const c = canv[u++]; if (!c) continue;
+      const im = new ImageData(g, g);
+      for (let j = 0; j < g * g; j++) { const sc = shade(0.5 + 0.5 * vals[unit * g * g + j] / 127, 2); im.data.set([sc[0], sc[1], sc[2], 255], 4 * j); }
+      c.getContext("2d").putImageData(im, 0, 0);
+    }
+  });
   const hc = card.querySelector("canvas.hist"), hx = hc.getContext("2d"), counts = s.histogram.counts, top = Math.max(...counts, 1);
   hx.clearRect(0, 0, hc.width, hc.height); hx.fillStyle = COLORS[i];
   const bw = hc.width / counts.length;
