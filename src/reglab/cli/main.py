@@ -25,6 +25,7 @@ from .._validation import TrainingError
 from .compare import compare
 from .diagnose import diagnose
 from .gradcheck import gradcheck
+from .playground import playground
 from .sweep import sweep
 from ..training.early_stopping import replay_grid
 from ..io import model_file_name, reglab_version, save_network
@@ -204,4 +205,5 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
 main.add_command(compare)
 main.add_command(diagnose)
 main.add_command(gradcheck)
+main.add_command(playground)
 main.add_command(sweep)
