@@ -164,7 +164,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                                f"{', '.join(given)} cannot be combined with it")
         load_football(data_file)  # refuses a file without the football layout, before training
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field", need_dev=not course_mode)
+                     default="field", need_dev=not course_mode, verb="compare")
     seed_list = list(range(seeds))
     if course_mode:
         base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300)

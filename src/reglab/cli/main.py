@@ -10,6 +10,7 @@ gives ``error: ...`` and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from .gradcheck import gradcheck
 from .sweep import sweep
 from ..training.early_stopping import replay_grid
 from ..io import reglab_version, save_network
+from ..training.health import DeadNetworkWarning
 from ..training.loop import train as train_network
 
 
@@ -43,24 +45,33 @@ def main():
 @augment_options
 @click.option("--print-every", type=int, default=1000, show_default=True,
               help="Print the cost every N steps.")
+@click.option("--eval-every", type=int, default=None, metavar="N",
+              help="Evaluate train/dev cost and accuracy (and consider early stopping) every N steps "
+                   "(default: every 1% of the run).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
               help="Write config, costs and accuracies to this JSON file.")
 @click.option("--save", type=click.Path(dir_okay=False), default=None,
               help="Save the trained network (.npz with JSON metadata).")
 @guarded
 def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, print_every,
-          json_out, save, **model):
+          eval_every, json_out, save, **model):
     """Train one network and print its cost and accuracies."""
+    from .compare import total_steps
+
     if print_every < 1:
         raise CommandError(f"--print-every must be >= 1, got {print_every}")
-    config = make_config(**model, record_every=print_every)
-    need_dev = config.early_stopping is not None
+    if eval_every is not None and eval_every < 1:
+        raise CommandError(f"--eval-every must be >= 1, got {eval_every}")
+    if eval_every is not None and model["record_per_epoch"]:
+        raise CommandError("give --eval-every N or --eval-every-epoch, not both")
+    need_dev = model["early_stopping"] is not None
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     need_dev=need_dev)
-    if need_dev and not with_dev:
-        console.print("early stopping watches the dev set; the data's own, or a quarter of the "
-                      "training set held out")
+                     need_dev=need_dev, verb="early stopping")
+    n_steps = total_steps(model, len(data.y_train))
+    config = make_config(**model, record_every=eval_every or max(1, n_steps // 100))
     console.print(f"[bold]{data.summary()}[/]")
+    if config.early_stopping is not None:
+        console.print(_early_stopping_plan(config, n_steps, eval_every is not None))
     printed = [0]
 
     def progress(step, history):
@@ -69,20 +80,36 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
             printed[0] += print_every
 
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train_network(data.X_train, data.y_train, config, callback=progress,
-                           image_shape=data.image_shape, symmetries=data.symmetries,
-                           dataset_name=data.name, **dev)
+    with warnings.catch_warnings():  # printed below from history.warnings, in the CLI's words
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        result = train_network(data.X_train, data.y_train, config, callback=progress,
+                               image_shape=data.image_shape, symmetries=data.symmetries,
+                               dataset_name=data.name, **dev)
     net, history = result.network, result.history
-    summary = {"train_accuracy": net.accuracy(data.X_train, data.y_train),
-               "test_accuracy": net.accuracy(data.X_test, data.y_test)}
+    summary = {"train_accuracy": net.accuracy(data.X_train, data.y_train)}
     if data.has_dev:
         summary["dev_accuracy"] = net.accuracy(data.X_dev, data.y_dev)
+    summary["test_accuracy"] = net.accuracy(data.X_test, data.y_test)
     if history.stop_reason == "interrupted":
         console.print(f"[yellow]interrupted at step {history.stopped_at}; results so far below[/]")
     elif history.stop_reason.startswith("early stopping"):
         console.print(history.stop_reason.replace("early stopping: ", "Early stopping: ", 1)
                       + (f"; restored the weights of step {history.best_step}"
                          if config.restore_best else ""))
+    elif (config.early_stopping is not None and history.best_step == history.stopped_at
+          and history.stop_reason == "completed"):
+        console.print(f"Early stopping did not stop: {config.monitor} was at its best at the last "
+                      f"step, {history.stopped_at}")
+    elif config.early_stopping is not None and config.restore_best and history.best_step is not None:
+        at = history.eval_steps.index(history.best_step)
+        console.print(f"Early stopping did not stop: {config.monitor} never went "
+                      f"{config.early_stopping} evaluations without improving. The network keeps "
+                      f"the weights of its best evaluation, step {history.best_step} of "
+                      f"{history.stopped_at} ({config.monitor} "
+                      f"{getattr(history, config.monitor)[at]:.4g}), not the last step's: the "
+                      f"accuracies below are that step's")
+    for message in history.warnings:
+        console.print(f"[bold yellow]Warning:[/] {message}")
     for key, value in summary.items():
         console.print(f"{key.replace('_', ' ').capitalize()}: {value:.4f}")
     console.print(f"Training time: {result.seconds:.2f} s")
@@ -91,7 +118,7 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                               "costs": {str(t): c for t, c in history.costs_every(print_every).items()},
                               **summary, "seconds": result.seconds,
                               "steps": history.stopped_at, "stop_reason": history.stop_reason,
-                              "best_step": history.best_step,
+                              "best_step": history.best_step, "warnings": history.warnings,
                               "history": {"eval_steps": history.eval_steps,
                                           "train_cost": history.train_cost,
                                           "train_accuracy": history.train_accuracy,
@@ -101,6 +128,22 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     if save:
         path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
         console.print(f"Saved the network to {path}")
+
+
+def _early_stopping_plan(config, n_steps: int, explicit: bool) -> str:
+    """One sentence: what patience means in steps for this run."""
+    if config.record_per_epoch:
+        every = "at the end of every epoch"
+    else:
+        share = f"{config.record_every / n_steps:.0%} of the run" if n_steps else ""
+        every = (f"every {config.record_every} steps ({share}"
+                 + ("" if explicit else "; --eval-every changes it") + ")")
+    patience = config.early_stopping
+    span = "" if config.record_per_epoch else f", {patience * config.record_every} steps,"
+    return (f"Early stopping: {config.monitor} on the dev set is evaluated {every}; training stops "
+            f"after {patience} evaluation{'s' * (patience != 1)}{span} without an improvement "
+            f"larger than {config.min_delta:g}, and the network keeps the weights of the best "
+            f"evaluation" + ("" if config.restore_best else " (not restored: restore_best is off)"))
 
 
 @main.command()

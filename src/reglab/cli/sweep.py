@@ -63,7 +63,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
              if values is not None and len(values) == 1}
     grid = Grid.build(l2=l2, l1=l1, keep_prob=keep_prob, layers=layers)
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field", need_dev=not course_compat)
+                     default="field", need_dev=not course_compat, verb="sweep")
     held = "dev" if data.has_dev else "test"
     base = make_config(**model, layers=layers[0], course_compat=course_compat,
                        record_every=max(1, total_steps(model, len(data.y_train)) // 100),
