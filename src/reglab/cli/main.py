@@ -9,30 +9,73 @@ gives ``error: ...`` and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from ..experiments import course
 from .common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
-from .compare import compare
-from .diagnose import diagnose
-from .gradcheck import gradcheck
-from .sweep import sweep
-from ..training.early_stopping import replay_grid
-from ..io import reglab_version, save_network
 from ..training.health import DeadNetworkWarning
-from ..training.loop import train as train_network
+
+#: Verbs whose modules are imported only when they run (or their own --help is asked):
+#: name -> (module, attribute, the summary ``reglab --help`` lists; a test keeps it in
+#: step with the command's docstring).
+LAZY_VERBS = {
+    "compare": (".compare", "compare",
+                "Train one network under several regularizations over several seeds and compare them."),
+    "diagnose": (".diagnose", "diagnose",
+                 "Diagnose high bias, high variance or a dev/test mismatch, and say what to try."),
+    "gradcheck": (".gradcheck", "gradcheck", "Check backprop against centred differences and say where it is wrong."),
+    "predict": (".predict", "predict", "Predict with a network saved by `reglab train --save`."),
+    "sweep": (".sweep", "sweep", "Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."),
+}
 
 
+class LazyGroup(click.Group):
+    """A click group that imports a verb's module only when that verb is used.
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(reglab_version(), prog_name="reglab")
+    ``reglab --help`` and ``import reglab.cli`` then skip the experiments, the
+    report and their libraries (``benchmarks/import_time.py``).
+    """
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *LAZY_VERBS})
+
+    def get_command(self, ctx, name):
+        if name in LAZY_VERBS and name not in self.commands:
+            module, attribute, _ = LAZY_VERBS[name]
+            self.add_command(getattr(importlib.import_module(module, __package__), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_VERBS and name not in self.commands:
+                rows.append((name, LAZY_VERBS[name][2]))
+            else:
+                rows.append((name, self.commands[name].get_short_help_str(1000)))
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, click.utils.make_default_short_help(text, limit))
+                                for name, text in rows])
+
+
+def _print_version(ctx, param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from ..io import reglab_version  # importlib.metadata only when asked
+
+    click.echo(f"reglab, version {reglab_version()}")
+    ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main():
     """reglab: a regularization lab for fully-connected networks."""
 
@@ -56,6 +99,8 @@ def main():
 def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, print_every,
           eval_every, json_out, save, **model):
     """Train one network and print its cost and accuracies."""
+    from ..io import save_network
+    from ..training.loop import train as train_network
     from .compare import total_steps
 
     if print_every < 1:
@@ -130,6 +175,29 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         console.print(f"Saved the network to {path}")
 
 
+def _list_runs(results, runs) -> None:
+    """The table ``replay --list`` prints: one row per run of a compare/sweep results.json."""
+    from rich.table import Table
+
+    if not isinstance(runs, list) or not runs:
+        raise CommandError(f"{results} holds no list of runs (--list reads the results.json of "
+                           f"reglab compare or reglab sweep)")
+    table = Table(title=f"Runs in {results} (replay one with --run K)")
+    for col in ("--run", "setting", "seed", "steps", "dev history", "stop reason"):
+        table.add_column(col, justify="right" if col in ("--run", "seed", "steps") else "left")
+    for k, run in enumerate(runs):
+        run = run if isinstance(run, dict) else {}
+        history = run.get("history") if isinstance(run.get("history"), dict) else {}
+        if run.get("error"):
+            dev, reason = "-", f"failed: {run['error']}"
+        else:
+            dev = "yes" if history.get("dev_cost") else "no"
+            reason = str(run.get("stop_reason", "-"))
+        steps = run.get("steps", "-")
+        table.add_row(str(k), str(run.get("group", "-")), str(run.get("seed", "-")), str(steps), dev, reason)
+    console.print(table)
+
+
 def _early_stopping_plan(config, n_steps: int, explicit: bool) -> str:
     """One sentence: what patience means in steps for this run."""
     if config.record_per_epoch:
@@ -154,6 +222,9 @@ def _early_stopping_plan(config, n_steps: int, explicit: bool) -> str:
 @guarded
 def reproduce(data_file, json_out):
     """Run the course's experiments and check every published figure."""
+    from rich.table import Table
+
+    from ..experiments import course
     with console.status("running") as status:
         checks = course.reproduce(data_file, progress=lambda e, r: status.update(f"running {e}: {r}"))
     table = Table(title="Course figures: published vs reglab")
@@ -182,19 +253,29 @@ def reproduce(data_file, json_out):
               show_default=True)
 @click.option("--start-from", type=int, default=0, show_default=True)
 @click.option("--run", "run_index", type=int, default=0, show_default=True,
-              help="Which run of a compare/sweep results.json (0-based).")
+              help="Which run of a compare/sweep results.json (0-based; --list shows them).")
+@click.option("--list", "list_runs", is_flag=True,
+              help="List the runs of a compare/sweep results.json with their --run numbers, and exit.")
 @guarded
-def replay(results, patience, min_delta, monitor, start_from, run_index):
+def replay(results, patience, min_delta, monitor, start_from, run_index, list_runs):
     """Where early stopping would have stopped, from a logged history, without retraining.
 
     RESULTS is the --json file of `reglab train` (trained with a dev set) or the
-    results.json of `reglab compare` / `reglab sweep` (pick the run with --run).
+    results.json of `reglab compare` / `reglab sweep` (pick the run with --run;
+    --list shows them).
     """
+    from rich.table import Table
+
+    from ..training.early_stopping import replay_grid
+
     try:
         payload = json.loads(Path(results).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CommandError(f"{results} is not a JSON file: {exc}") from None
     runs = payload.get("runs") if isinstance(payload, dict) else None
+    if list_runs:
+        _list_runs(results, runs)
+        return
     if isinstance(payload, dict) and isinstance(payload.get("history"), dict):
         history, what = payload["history"], "the run"
     elif isinstance(runs, list) and runs:
@@ -226,8 +307,3 @@ def replay(results, patience, min_delta, monitor, start_from, run_index):
                       str(r.best_step), "-" if r.best_value is None else f"{r.best_value:.6g}")
     console.print(table)
 
-
-main.add_command(compare)
-main.add_command(diagnose)
-main.add_command(gradcheck)
-main.add_command(sweep)
