@@ -52,7 +52,7 @@ def test_train_mini_batch_and_csv(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--keep-prob", "1.5"], "keep_prob must be in (0, 1], got 1.5"),
-    (["--l2", "-1"], "l2 must be in [0, inf], got -1"),
+    (["--l2", "-1"], "l2 must be a finite number >= 0, got -1"),
     (["--keep-prob", "0.5,0.5,0.5"], "keep_prob must have one value per hidden layer (2), got 3"),
     (["--epochs", "3"], "epochs and batch_size go together"),
     (["--layers", "a,b"], "expected comma-separated integers such as 20,3, got 'a,b'"),
@@ -149,3 +149,30 @@ def test_dev_on_a_course_file_holds_out_part_of_its_training_set(football_path):
     result = run("train", "--data", football_path, "--dev", "--iterations", 5, "--print-every", 5)
     assert result.exit_code == 0, result.output
     assert "train 158 [79 79], dev 53 [26 27], test 200" in result.output
+
+
+@pytest.mark.parametrize("verb, args", [
+    ("compare", ["--no-early-stopping", "--no-augment"]),
+    ("sweep", ["--l2", "0,0.1,1"]),
+])
+def test_ctrl_c_of_compare_and_sweep_writes_what_finished_and_exits_130(verb, args, tmp_path, monkeypatch):
+    """Scripts can tell an interrupted run (130, as a shell reports SIGINT) from a finished one (0)."""
+    import reglab.experiments.runner as runner
+
+    calls = {"n": 0}
+    real = runner._execute_safely
+
+    def interrupted_third(spec, data, base):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(spec, data, base)
+
+    monkeypatch.setattr(runner, "_execute_safely", interrupted_third)
+    out = tmp_path / verb
+    result = run(verb, *args, "--seeds", 2, "--iterations", 50, "--jobs", 1, "--out", out)
+    assert result.exit_code == 130, result.output
+    assert "exit code 130 (interrupted)" in result.output
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["interrupted"] is True and len(payload["runs"]) == 2
+    assert (out / "report.html").is_file()

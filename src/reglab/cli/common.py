@@ -24,6 +24,13 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
 EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT (128 + 2): scripts tell it from done
+
+
+def exit_interrupted(what: str):
+    """End a command stopped by Ctrl-C, after it wrote what it had: say so, exit code 130."""
+    console.print(f"[yellow]{what}; exit code {EXIT_INTERRUPTED} (interrupted)[/]")
+    raise SystemExit(EXIT_INTERRUPTED)
 
 
 class CommandError(click.ClickException):
@@ -62,6 +69,10 @@ class NumberList(click.ParamType):
     def __init__(self, kind: type, name: str):
         self.kind = kind
         self.name = name
+
+    def get_metavar(self, param, ctx=None):
+        # what to type, not the Python type: "N[,N...]" rather than INTEGER
+        return "N[,N...]" if self.kind is int else "X[,X...]"
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -199,7 +210,8 @@ def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bo
                    + ("; several architectures separated by / are swept." if layers_grid else "."))
     options = [
         click.option("--layers", type=LAYERS_GRID if layers_grid else INT_LIST, default=layers,
-                     show_default=True, help=layers_help),
+                     metavar="10/20,3/40,20" if layers_grid else "40,20", show_default=True,
+                     help=layers_help),
         click.option("--hidden", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True),
         click.option("--output", type=click.Choice(["sigmoid", "softmax"]), default=None,
                      help="Output layer (default: sigmoid for 0/1 labels, softmax otherwise)."),

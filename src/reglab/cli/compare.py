@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from ..experiments import course
-from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
@@ -210,6 +210,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     rows = summarize(course_records + records, all_settings)
     everything = course_records + records
     if not any(r.error is None for r in everything):
+        if interrupted and not any(r.error for r in everything):
+            exit_interrupted(f"interrupted before any run finished; nothing to write in {out}/")
         first = next((r.error for r in everything), "interrupted before any run finished")
         raise CommandError(f"no run finished; the first error: {first}")
     columns, body = summary_table(rows)
@@ -240,8 +242,11 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     with console.status("drawing figures and the report"):
         figures = make_figures(out, data, all_settings, everything)
         report = _write_report(out, data, base, columns, body, figures, tuned, checks, seeds, rows)
-    console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
+    console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
+    if interrupted:
+        exit_interrupted(f"{len(everything)} of {total} runs finished before Ctrl-C; their results "
+                         f"are in {out}/")
     if failed:
         raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 

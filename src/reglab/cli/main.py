@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .common import (EXIT_FAILED, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
+from .common import (EXIT_FAILED, exit_interrupted, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
 from ..training.health import DeadNetworkWarning
@@ -50,6 +50,14 @@ class LazyGroup(click.Group):
             module, attribute, _ = LAZY_VERBS[name]
             self.add_command(getattr(importlib.import_module(module, __package__), attribute), name)
         return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        # Ctrl-C outside a training loop (loading data, drawing figures): exit code 130, as
+        # after one inside it, instead of click's "Aborted!" and 1
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            exit_interrupted("interrupted")
 
     def format_commands(self, ctx, formatter):
         rows = []
@@ -173,6 +181,8 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     if save:
         path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
         console.print(f"Saved the network to {path}")
+    if history.stop_reason == "interrupted":
+        exit_interrupted(f"training stopped by Ctrl-C at step {history.stopped_at}")
 
 
 def _list_runs(results, runs) -> None:

@@ -11,7 +11,7 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
 from .compare import print_table, progress_bar, total_steps
@@ -84,6 +84,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                                    source={"data": data_file, "dataset": dataset, "n_samples": n_samples,
                                            "noise": noise, "data_seed": data_seed, "dev": with_dev,
                                            "train_size": train_size})
+    if not records:  # every point errs into a record, so none at all means Ctrl-C came first
+        exit_interrupted(f"interrupted before any run finished; nothing new in {out}/")
     if resume:
         console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
     rows = summarize_points(records, grid)
@@ -110,8 +112,11 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     with console.status("drawing figures and the report"):
         figures = _figures(out, data, grid, rows, records, held)
         report = _report(out, data, base, grid, columns, body, figures, seeds, held)
-    console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
+    console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
+    if interrupted:
+        exit_interrupted(f"{len(records)} of {n_total} runs finished before Ctrl-C; --resume finishes "
+                         f"the sweep")
     empty = [point_label(p) for p in grid.points() if point_label(p) not in {r["label"] for r in rows}]
     if failed and empty:
         raise CommandFailed(f"no run of {', '.join(empty)} finished; see {out / 'runs.jsonl'}")

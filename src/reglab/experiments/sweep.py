@@ -10,6 +10,7 @@ same folder is refused.
 from __future__ import annotations
 
 import hashlib
+import re
 import itertools
 import json
 import shutil
@@ -102,8 +103,13 @@ def signature(grid: Grid, base: TrainConfig, seeds, data, source=None) -> dict:
             "data_sha1": fingerprint(data), "source": source or {}}
 
 
-def model_path(out: Path, spec_key: str) -> Path:
-    return out / "models" / (hashlib.sha1(spec_key.encode()).hexdigest()[:16] + ".npz")
+def model_path(out: Path, point_label: str, seed: int) -> Path:
+    """``out/models/l2=0.1_keep_prob=0.8_seed0.npz``: the point and seed, readable in a file name.
+
+    ``reglab predict`` reads these files.
+    """
+    stem = re.sub(r"[^A-Za-z0-9=.+-]", "-", point_label.replace(", ", "_").replace(",", "-"))
+    return out / "models" / f"{stem}_seed{seed}.npz"
 
 
 def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None,
@@ -146,7 +152,8 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
 
     def keep(record):
         if record.network is not None and record.seed == first_seed:
-            save_network(model_path(out, record.key), record.network)
+            save_network(model_path(out, record.group, record.seed), record.network,
+                         extra={"sweep_point": record.params, "seed": record.seed})
         log.append(record)
         if on_done is not None:
             on_done(record)
@@ -162,9 +169,7 @@ def first_seed_networks(out: Path, records, grid: Grid) -> list:
     other = {n: vals[0] for n, vals in grid.params[1:]}
     for value in grid.params[0][1]:
         point = {grid.names[0]: value, **other}
-        key = RunSpec(label(point), {k: list(v) if isinstance(v, tuple) else v for k, v in point.items()},
-                      first_seed).key
-        path = model_path(out, key)
+        path = model_path(out, label(point), first_seed)
         if path.exists():
             panels.append((label({grid.names[0]: value}), load_network(path)[0]))
     return panels
