@@ -104,7 +104,8 @@ def test_replay_reads_a_logged_history_and_agrees_with_real_stopping(tmp_path):
     assert payload["steps"] == replayed_stop
     assert payload["stop_reason"].startswith("early stopping: dev_cost did not improve")
     no_dev = tmp_path / "nodev.json"
-    assert run("train", "--dataset", "field", "--iterations", "200", "--json", no_dev).exit_code == 0
+    assert run("train", "--dataset", "field", "--no-dev", "--iterations", "200", "--json",
+               no_dev).exit_code == 0
     result = run("replay", no_dev)
     assert result.exit_code == 2 and "needs a run trained with a dev set" in result.output
 

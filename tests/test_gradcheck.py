@@ -331,7 +331,7 @@ def test_bad_inputs_are_refused():
         check_gradients(net, X, y, sample=2.5)
     with pytest.raises(InputError, match=r"keep_prob must be in \(0, 1\], got 0"):
         check_gradients(net, X, y, keep_prob=0.0)
-    with pytest.raises(InputError, match="l2 lambda must be in"):
+    with pytest.raises(InputError, match="l2 lambda must be a finite number >= 0"):
         check_gradients(net, X, y, l2=-1)
     with pytest.raises(InputError, match="only 0 and 1"):
         check_gradients(net, X, y + 1)
