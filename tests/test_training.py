@@ -226,3 +226,62 @@ def test_inputs_are_never_modified(moons):
     train(X, y, TrainConfig(layers=(4,), iterations=5))
     np.testing.assert_array_equal(X, moons.X_train)
     np.testing.assert_array_equal(y, moons.y_train)
+
+
+# --- dead networks ------------------------------------------------------------------
+
+def test_a_learning_rate_of_100_kills_every_relu_and_says_so(moons):
+    """The issue's case: cost 0.91 -> 11 and 50% accuracy, named with its likely cause."""
+    config = TrainConfig(learning_rate=100, iterations=300)
+    with pytest.warns(DeadNetworkWarning) as caught:
+        result = train(moons.X_train, moons.y_train, config)
+    h = result.history
+    assert [str(w.message) for w in caught] == h.warnings and len(h.warnings) == 2
+    assert h.warnings[0] == ("every unit of hidden layer 2 (3 units) outputs 0 on every training example: "
+                             "the layer is dead, the network cannot tell the examples apart and predicts "
+                             "one class")
+    assert h.warnings[1].startswith(f"the training cost rose from {h.train_cost[0]:.3g} to ")
+    assert "the likely cause is the learning rate (100: " in h.warnings[1]
+    assert result.network.accuracy(moons.X_train, moons.y_train) == 0.5
+
+
+def test_health_check_reads_layers_and_costs():
+    from reglab.training.health import check_health
+
+    alive = np.array([[0.0, 1.0], [2.0, 0.0]])
+    assert check_health([alive], 0.7, 0.3, learning_rate=0.1, init="he") == []
+    # a sigmoid layer saturated at one value on every example is as dead as ReLUs at 0
+    flat = np.full((5, 3), 0.731)
+    found = check_health([alive, flat], 0.7, 0.69, learning_rate=0.1, init="he")
+    assert found == ["every unit of hidden layer 2 (3 units) gives the same output on every training "
+                     "example: the layer is dead, the network cannot tell the examples apart and predicts "
+                     "one class; the likely cause is the learning rate (0.1: a step overshoots and pushes "
+                     "every unit where it stays off; try one 10 to 100 times smaller) or the "
+                     "initialization (init 'he')"]
+    # a cost that doubles is named; one that rises a little (noise, a penalty) is not
+    assert len(check_health([alive], 0.5, 1.01, learning_rate=1, init="he")) == 1
+    assert check_health([alive], 0.5, 0.99, learning_rate=1, init="he") == []
+
+
+def test_a_healthy_run_has_no_warning(moons):
+    result = train(moons.X_train, moons.y_train, TrainConfig(iterations=200))
+    assert result.history.warnings == []
+
+
+def test_the_cli_names_a_dead_network_and_compare_records_it(tmp_path):
+    from click.testing import CliRunner
+
+    from reglab.cli.main import main
+
+    result = CliRunner().invoke(main, ["train", "--dataset", "moons", "--learning-rate", "100",
+                                       "--iterations", "300"])
+    assert result.exit_code == 0
+    assert "Warning: every unit of hidden layer 2 (3 units) outputs 0" in result.output
+    assert "the likely cause is the learning rate (100" in result.output
+    from reglab.data import load_dataset
+    from reglab.experiments.runner import RunSpec, run_all
+
+    data = load_dataset("moons", dev=True)
+    records = run_all([RunSpec("hot", {"learning_rate": 100.0}, 0)], data,
+                      TrainConfig(iterations=300), jobs=1)
+    assert records[0].history["warnings"][0].startswith("every unit of hidden layer 2")

@@ -9,6 +9,7 @@ gives ``error: ...`` and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import warnings
@@ -120,8 +121,9 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     need_dev = model["early_stopping"] is not None
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                      need_dev=need_dev, verb="early stopping")
+    config = make_config(**model)  # validates the options before they are used
     n_steps = total_steps(model, len(data.y_train))
-    config = make_config(**model, record_every=eval_every or max(1, n_steps // 100))
+    config = dataclasses.replace(config, record_every=eval_every or max(1, n_steps // 100))
     console.print(f"[bold]{data.summary()}[/]")
     if config.early_stopping is not None:
         console.print(_early_stopping_plan(config, n_steps, eval_every is not None))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import numpy as np
 
 from .._validation import ReglabError
 from ..nn.network import Network
+from ..training.health import DeadNetworkWarning
 from ..training.loop import TrainConfig, train
 
 #: A weight counts as "near zero" below this magnitude (L1 drives weights there).
@@ -95,8 +97,10 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     """Train one run of ``spec`` on ``data`` (a Dataset) and measure it."""
     config = spec.config(base)
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
-                   symmetries=data.symmetries, dataset_name=data.name, **dev)
+    with warnings.catch_warnings():  # kept in the record's history["warnings"] instead
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
+                       symmetries=data.symmetries, dataset_name=data.name, **dev)
     net, h = result.network, result.history
     if h.stop_reason == "interrupted":
         # train() returns what it has on Ctrl-C; a truncated run must not be logged as done
@@ -105,7 +109,7 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
-               "costs": _sampled_costs(h.costs), "best_step": h.best_step}
+               "costs": _sampled_costs(h.costs), "best_step": h.best_step, "warnings": h.warnings}
     return RunRecord(
         group=spec.group, params=spec.params, seed=spec.seed,
         train_accuracy=net.accuracy(data.X_train, data.y_train),
