@@ -61,16 +61,14 @@ class LazyGroup(click.Group):
             exit_interrupted("interrupted")
 
     def format_commands(self, ctx, formatter):
-        rows = []
-        for name in self.list_commands(ctx):
-            if name in LAZY_VERBS and name not in self.commands:
-                rows.append((name, LAZY_VERBS[name][2]))
-            else:
-                rows.append((name, self.commands[name].get_short_help_str(1000)))
-        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        # a verb not imported yet is listed through a stand-in holding its summary, so that
+        # click shortens it exactly as it shortens the others
+        commands = {name: self.commands.get(name) or click.Command(name, help=LAZY_VERBS[name][2])
+                    for name in self.list_commands(ctx)}
+        limit = formatter.width - 6 - max(len(name) for name in commands)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, click.utils.make_default_short_help(text, limit))
-                                for name, text in rows])
+            formatter.write_dl([(name, command.get_short_help_str(limit))
+                                for name, command in commands.items()])
 
 
 def _print_version(ctx, param, value):
