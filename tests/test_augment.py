@@ -67,7 +67,7 @@ def test_parse_errors(spec, message):
     ("noise:0.1", "noise works on images: give image_shape"),
     ("contrast:0.2", "contrast works on images: give image_shape"),
     ("hflip", "hflip works on images: give image_shape"),
-    ("jitter:-1", "jitter sigma must be in (0, inf], got -1"),
+    ("jitter:-1", "jitter sigma must be a finite number > 0, got -1"),
     ("shift:1.5", "shift must be a whole number of pixels >= 1, got 1.5"),
     ("contrast:1.5", "contrast c must be in (0, 1], got 1.5"),
 ])
@@ -358,7 +358,8 @@ def test_contrast_scales_around_the_mean():
 
 def test_flips_refused_on_digits(digits):
     message = ("hflip is off for data set 'digits' (declared symmetries: none): a flipped digit "
-               "is another digit or none; pass allow_flips=True to turn it on anyway")
+               "is another digit or none; to turn it on anyway, pass --allow-flips (reglab's command "
+               "line) or allow_flips=True (Python)")
     with pytest.raises(InputError, match=re.escape(message)):
         for_data("hflip", digits)
     with pytest.raises(InputError, match="vflip is off for data set 'digits'.*another digit"):
@@ -366,7 +367,7 @@ def test_flips_refused_on_digits(digits):
 
 
 def test_flips_allowed_with_a_warning(digits):
-    with pytest.warns(UserWarning, match="hflip turned on by allow_flips=True for data set "
+    with pytest.warns(UserWarning, match="hflip turned on by --allow-flips / allow_flips=True for data set "
                                          "'digits': a flipped digit is another digit or none"):
         aug = for_data("hflip", digits, allow_flips=True)
     X = digits.X_train[:200]
@@ -380,6 +381,17 @@ def test_flips_allowed_with_a_warning(digits):
     out, _ = aug.transform(X, digits.y_train[:200], rng())
     outs = out.reshape(-1, 8, 8)
     assert np.all(np.all(outs == imgs[:, ::-1, :], axis=(1, 2)) | np.all(outs == imgs, axis=(1, 2)))
+
+
+def test_the_cli_names_its_flag_when_it_refuses_a_flip():
+    from click.testing import CliRunner
+
+    from reglab.cli.main import main
+
+    result = CliRunner().invoke(main, ["train", "--dataset", "digits", "--augment", "hflip",
+                                       "--iterations", "1"])
+    assert result.exit_code == 2 and "Error: hflip is off for data set 'digits'" in result.output
+    assert "pass --allow-flips" in result.output
 
 
 def test_flips_declared_need_no_warning():

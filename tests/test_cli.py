@@ -52,7 +52,7 @@ def test_train_mini_batch_and_csv(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--keep-prob", "1.5"], "keep_prob must be in (0, 1], got 1.5"),
-    (["--l2", "-1"], "l2 must be in [0, inf], got -1"),
+    (["--l2", "-1"], "l2 must be a finite number >= 0, got -1"),
     (["--keep-prob", "0.5,0.5,0.5"], "keep_prob must have one value per hidden layer (2), got 3"),
     (["--epochs", "3"], "epochs and batch_size go together"),
     (["--layers", "a,b"], "expected comma-separated integers such as 20,3, got 'a,b'"),
@@ -104,7 +104,8 @@ def test_replay_reads_a_logged_history_and_agrees_with_real_stopping(tmp_path):
     assert payload["steps"] == replayed_stop
     assert payload["stop_reason"].startswith("early stopping: dev_cost did not improve")
     no_dev = tmp_path / "nodev.json"
-    assert run("train", "--dataset", "field", "--iterations", "200", "--json", no_dev).exit_code == 0
+    assert run("train", "--dataset", "field", "--no-dev", "--iterations", "200", "--json",
+               no_dev).exit_code == 0
     result = run("replay", no_dev)
     assert result.exit_code == 2 and "needs a run trained with a dev set" in result.output
 
@@ -149,3 +150,123 @@ def test_dev_on_a_course_file_holds_out_part_of_its_training_set(football_path):
     result = run("train", "--data", football_path, "--dev", "--iterations", 5, "--print-every", 5)
     assert result.exit_code == 0, result.output
     assert "train 158 [79 79], dev 53 [26 27], test 200" in result.output
+
+
+@pytest.mark.parametrize("verb, args", [
+    ("compare", ["--no-early-stopping", "--no-augment"]),
+    ("sweep", ["--l2", "0,0.1,1"]),
+])
+def test_ctrl_c_of_compare_and_sweep_writes_what_finished_and_exits_130(verb, args, tmp_path, monkeypatch):
+    """Scripts can tell an interrupted run (130, as a shell reports SIGINT) from a finished one (0)."""
+    import reglab.experiments.runner as runner
+
+    calls = {"n": 0}
+    real = runner._execute_safely
+
+    def interrupted_third(spec, data, base):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(spec, data, base)
+
+    monkeypatch.setattr(runner, "_execute_safely", interrupted_third)
+    out = tmp_path / verb
+    result = run(verb, *args, "--seeds", 2, "--iterations", 50, "--jobs", 1, "--out", out)
+    assert result.exit_code == 130, result.output
+    assert "exit code 130 (interrupted)" in result.output
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["interrupted"] is True and len(payload["runs"]) == 2
+    assert (out / "report.html").is_file()
+
+
+def test_train_early_stopping_states_its_interval_and_stops_within_the_run(tmp_path):
+    """Patience counts evaluations every 1% of the run, not --print-every's 1000 steps."""
+    out = tmp_path / "es.json"
+    result = run("train", "--dataset", "field", "--layers", "40,20", "--iterations", 10000,
+                 "--early-stopping", 5, "--json", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert ("Early stopping: dev_cost on the dev set is evaluated every 100 steps (1% of the run; "
+            "--eval-every changes it); training stops after 5 evaluations, 500 steps,") in text
+    payload = json.loads(out.read_text())
+    steps = payload["history"]["eval_steps"]
+    assert steps[:3] == [0, 100, 200] and payload["stop_reason"].startswith("early stopping")
+    assert payload["steps"] == payload["best_step"] + 500 < 10000
+    assert f"restored the weights of step {payload['best_step']}" in text
+
+
+def test_train_says_when_it_restores_weights_without_stopping(tmp_path):
+    out = tmp_path / "kept.json"
+    result = run("train", "--dataset", "moons", "--iterations", 3000, "--early-stopping", 100,
+                 "--eval-every", 30, "--json", out)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    assert payload["stop_reason"] == "completed" and payload["best_step"] < 3000
+    text = " ".join(result.output.split())
+    assert "evaluated every 30 steps (1% of the run)" in text
+    assert (f"Early stopping did not stop: dev_cost never went 100 evaluations without improving. The "
+            f"network keeps the weights of its best evaluation, step {payload['best_step']} of 3000"
+            ) in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--eval-every", "0"], "Error: --eval-every must be >= 1, got 0"),
+    (["--eval-every", "10", "--eval-every-epoch", "--epochs", "2", "--batch-size", "8"],
+     "Error: give --eval-every N or --eval-every-epoch, not both"),
+])
+def test_eval_every_is_checked(args, message):
+    result = run("train", "--iterations", 5, *args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_predict_uses_a_saved_network(tmp_path):
+    model = tmp_path / "m.npz"
+    assert run("train", "--dataset", "moons", "--iterations", 300, "--save", model).exit_code == 0
+    from reglab.data import load_dataset
+
+    data = load_dataset("moons", dev=True)
+    net, _ = load_network(model)
+    csv_in = tmp_path / "points.csv"
+    csv_in.write_text("x1,x2,truth\n" + "".join(f"{float(a)!r},{float(b)!r},{c}\n" for (a, b), c in zip(data.X_test,
+                                                                                          data.y_test)))
+    out = tmp_path / "pred.csv"
+    result = run("predict", model, csv_in, "--label", "truth", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "row,prediction,p0,p1" and len(lines) == 1 + len(data.y_test)
+    predicted = np.array([int(line.split(",")[1]) for line in lines[1:]])
+    np.testing.assert_array_equal(predicted, net.predict(data.X_test))
+    correct = int(np.sum(predicted == data.y_test))
+    assert f"Accuracy: {correct / len(predicted):.4f} ({correct} of {len(predicted)})" in result.output
+    npz = tmp_path / "points.npz"
+    np.savez(npz, X=data.X_test)
+    result = run("predict", model, npz)
+    assert result.exit_code == 0 and result.output.splitlines()[1].startswith("0,")
+    result = run("predict", model, csv_in)
+    assert result.exit_code == 2 and ("has 3 feature column(s); the network was trained on 2 (name the "
+                                      "label column with --label)") in result.output
+
+
+def test_replay_lists_the_runs_of_a_results_file(tmp_path):
+    out = tmp_path / "cmp"
+    assert run("compare", "--seeds", 2, "--iterations", 50, "--jobs", 1, "--no-augment",
+               "--no-early-stopping", "--out", out).exit_code == 0
+    result = run("replay", out / "results.json", "--list")
+    assert result.exit_code == 0
+    rows = [l for l in result.output.splitlines() if l.startswith("│")]
+    assert len(rows) == 10  # 5 settings x 2 seeds
+    assert [cell.strip() for cell in rows[0].split("│")[1:5]] == ["0", "none", "0", "50"]
+    payload = json.loads((out / "results.json").read_text())
+    k = next(i for i, r in enumerate(payload["runs"]) if r["group"] == "l2" and r["seed"] == 1)
+    assert f"│ {k:>5} │ l2" in result.output
+    listed = run("replay", tmp_path / "cmp" / "results.json", "--run", k)
+    assert listed.exit_code == 0 and "(l2, seed 1)" in listed.output
+
+
+def test_sweep_saves_models_under_readable_names(tmp_path):
+    out = tmp_path / "sw"
+    assert run("sweep", "--l2", "0,0.1", "--seeds", 2, "--iterations", 50, "--jobs", 1,
+               "--out", out).exit_code == 0
+    assert sorted(p.name for p in (out / "models").iterdir()) == ["l2=0.1_seed0.npz", "l2=0_seed0.npz"]
+    _, metadata = load_network(out / "models" / "l2=0.1_seed0.npz")
+    assert metadata["extra"] == {"sweep_point": {"l2": 0.1}, "seed": 0}

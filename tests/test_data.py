@@ -28,7 +28,7 @@ def _splits(ds: Dataset):
 @pytest.mark.parametrize("n, dev, expected", [
     (1000, True, (0.6, 0.2, 0.2)),
     (10_000, True, (0.6, 0.2, 0.2)),
-    (1000, False, (0.7, 0.0, 0.3)),
+    (1000, False, (0.8, 0.0, 0.2)),                # the dev examples train; test unchanged
     (1_000_000, True, (0.98, 0.01, 0.01)),
     (1_000_000, False, (0.99, 0.0, 0.01)),
     (100_000, True, (0.96, 0.02, 0.02)),       # 1% would be 1,000 < 2,000
@@ -101,19 +101,24 @@ def test_split_is_reproducible_and_seed_dependent():
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("ratios", [None, (0.7, 0.0, 0.3), (0.5, 0.25, 0.25), (0.8, 0.1, 0.1)])
 def test_split_is_stratified_within_one_example(seed, ratios):
+    """Each pass is exact to one example: the explicit ratios' single pass, and the rule's two
+    (test out of the whole, then dev out of what is left)."""
     X, y = _toy(n=157, k=4, seed=seed)
     ds = train_dev_test_split(X, y, ratios=ratios, seed=seed)
     whole = np.bincount(y, minlength=4) / y.size
-    for _, ys in _splits(ds):
+    rest = np.concatenate([ds.y_train, ds.y_dev]) if ratios is None else y
+    pool = np.bincount(rest, minlength=4) / rest.size
+    for split, (_, ys) in zip(("train", "test", "dev"), _splits(ds)):
+        share = whole if split == "test" or ratios is not None else pool
         counts = np.bincount(ys, minlength=4)
-        assert np.all(np.abs(counts - whole * ys.size) < 1), (counts, whole * ys.size)
+        assert np.all(np.abs(counts - share * ys.size) < 1), (split, counts, share * ys.size)
 
 
 def test_split_without_stratify_and_without_dev():
     X, y = _toy()
     ds = train_dev_test_split(X, y, dev=False, stratify=False)
     assert not ds.has_dev and ds.X_dev is None and ds.y_dev is None
-    assert (ds.X_train.shape[0], ds.X_test.shape[0]) == (72, 31)
+    assert (ds.X_train.shape[0], ds.X_test.shape[0]) == (82, 21)
 
 
 @pytest.mark.parametrize("ratios", [(0.5, 0.5), (0.6, 0.2, 0.3), (0.8, 0.3, -0.1),
@@ -146,7 +151,7 @@ def test_split_checks_arrays():
 @pytest.mark.parametrize("make", GENERATORS)
 def test_generator_shapes_dtypes_and_default_split(make):
     ds = make()
-    assert (ds.X_train.shape, ds.X_test.shape) == ((280, 2), (120, 2))
+    assert (ds.X_train.shape, ds.X_test.shape) == ((320, 2), (80, 2))
     assert ds.X_train.dtype == np.float64 and ds.y_train.dtype == np.int64
     assert not ds.has_dev and ds.n_features == 2 and ds.n_classes == 2
     assert set(np.unique(ds.y_train)) == {0, 1}
@@ -166,7 +171,7 @@ def test_generator_reproducible_and_seed_dependent(make):
 def test_generator_validates_arguments(make):
     with pytest.raises(InputError, match="n_samples must be an integer >= 10, got 9"):
         make(n_samples=9)
-    with pytest.raises(InputError, match="noise must be in"):
+    with pytest.raises(InputError, match="noise must be a finite number >= 0"):
         make(noise=-0.1)
     with pytest.raises(InputError, match="seed must be an integer >= 0, got -1"):
         make(seed=-1)
@@ -254,7 +259,7 @@ def test_digits_scaled_to_unit_interval_with_image_shape():
         assert Xs.min() >= 0.0 and Xs.max() <= 1.0
     assert ds.X_train.max() == 1.0
     sizes = (ds.X_train.shape[0], ds.X_dev.shape[0], ds.X_test.shape[0])
-    assert sizes == (1079, 359, 359)
+    assert sizes == (1078, 360, 359)  # 20% test, then a quarter of the other 1,438 as dev
 
 
 def test_breast_cancer_standardized_on_train_only():
@@ -322,7 +327,7 @@ def test_csv_label_last_column_and_by_name(tmp_path):
                                                   for i in range(40)))
     ds = load_csv(path)
     assert ds.name == "data" and ds.n_features == 2 and not ds.has_dev
-    assert (ds.X_train.shape[0], ds.X_test.shape[0]) == (28, 12)
+    assert (ds.X_train.shape[0], ds.X_test.shape[0]) == (32, 8)
     # strings encoded in sorted order: cat -> 0, dog -> 1; rows with i % 3 == 0 are cats
     for Xs, ys in _splits(ds):
         np.testing.assert_array_equal(ys, (Xs[:, 0] % 3 != 0).astype(int))
@@ -363,7 +368,7 @@ def test_npz_split_and_stored_splits(tmp_path):
     X, y = _toy(n=50, k=2)
     np.savez(tmp_path / "plain.npz", X=X, y=y)
     ds = load_npz(tmp_path / "plain.npz", seed=2)
-    assert (ds.X_train.shape, ds.X_test.shape, ds.name) == ((35, 4), (15, 4), "plain")
+    assert (ds.X_train.shape, ds.X_test.shape, ds.name) == ((40, 4), (10, 4), "plain")
     np.testing.assert_array_equal(ds.X_train, load_npz(tmp_path / "plain.npz", seed=2).X_train)
     np.savez(tmp_path / "stored.npz", X=X, y=y, X_test=X[:5], y_test=y[:5], X_dev=X[:3], y_dev=y[:3])
     ds = load_file(tmp_path / "stored.npz")
@@ -515,8 +520,8 @@ def test_registry_names_and_kwargs():
         load_dataset("foo")
     with pytest.raises(InputError, match="dataset 'digits' does not accept argument 'noise'"):
         load_dataset("digits", noise=0.1)
-    with pytest.raises(InputError, match="does not accept argument 'seed'; it accepts: no arguments"):
-        load_dataset("circles_course", seed=1)
+    with pytest.raises(InputError, match="does not accept argument 'noise'; it accepts: seed, dev"):
+        load_dataset("circles_course", noise=0.1)
 
 
 def test_dataset_properties_summary_and_validation():

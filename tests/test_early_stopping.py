@@ -243,7 +243,7 @@ def test_reset_and_misuse():
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"patience": 0}, InputError, r"patience must be an integer >= 1, got 0"),
     ({"patience": 2.5}, TypeError, r"patience must be an integer, got 2.5"),
-    ({"min_delta": -0.1}, InputError, r"min_delta must be in \[0, inf\], got -0.1"),
+    ({"min_delta": -0.1}, InputError, r"min_delta must be a finite number >= 0, got -0.1"),
     ({"start_from": -1}, InputError, r"start_from must be an integer >= 0, got -1"),
     ({"restore_best": "yes"}, TypeError, r"restore_best must be True or False, got 'yes'"),
     ({"monitor": "val_loss"}, InputError,
@@ -277,7 +277,7 @@ def test_replay_argument_errors():
         replay([0, -5], [0.5, 0.4])
     with pytest.raises(InputError, match=r"patiences\[1\] must be an integer >= 1, got 0"):
         replay_grid([0], [0.5], monitor="dev_cost", patiences=[2, 0], min_deltas=[0.0])
-    with pytest.raises(InputError, match=r"min_deltas\[0\] must be in \[0, inf\], got -1"):
+    with pytest.raises(InputError, match=r"min_deltas\[0\] must be a finite number >= 0, got -1"):
         replay_grid([0], [0.5], monitor="dev_cost", patiences=[2], min_deltas=[-1.0])
     with pytest.raises(InputError, match=r"patiences must be a non-empty sequence, got \[\]"):
         replay_grid([0], [0.5], monitor="dev_cost", patiences=[], min_deltas=[0.0])

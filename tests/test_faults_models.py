@@ -237,8 +237,8 @@ def test_a_foreign_network_in_a_sweeps_models_is_refused(tmp_path):
     done = subprocess.run([sys.executable, "-m", "reglab", *SWEEP, "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    key = specs_for(Grid.build(l2=[0, 1]), range(2))[0].key
-    target = model_path(out, key)
+    first = specs_for(Grid.build(l2=[0, 1]), range(2))[0]
+    target = model_path(out, first.group, first.seed)
     assert target.exists()
     data = make_moons(n_samples=80, seed=0)
     other = train(data.X_train, data.y_train, TrainConfig(layers=(5,), iterations=5)).network  # [2, 5, 1]

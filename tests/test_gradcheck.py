@@ -323,7 +323,7 @@ def test_bad_inputs_are_refused():
     net, X, y = random_network(1, "relu", "sigmoid", seed=13)
     with pytest.raises(TypeError, match="network must be a reglab.nn.network.Network, got dict"):
         check_gradients(net.params(), X, y)
-    with pytest.raises(InputError, match=r"epsilon must be in \(0, inf\], got 0"):
+    with pytest.raises(InputError, match=r"epsilon must be a finite number > 0, got 0"):
         check_gradients(net, X, y, epsilon=0)
     with pytest.raises(InputError, match="sample must be an integer >= 1, got 0"):
         check_gradients(net, X, y, sample=0)
@@ -331,7 +331,7 @@ def test_bad_inputs_are_refused():
         check_gradients(net, X, y, sample=2.5)
     with pytest.raises(InputError, match=r"keep_prob must be in \(0, 1\], got 0"):
         check_gradients(net, X, y, keep_prob=0.0)
-    with pytest.raises(InputError, match="l2 lambda must be in"):
+    with pytest.raises(InputError, match="l2 lambda must be a finite number >= 0"):
         check_gradients(net, X, y, l2=-1)
     with pytest.raises(InputError, match="only 0 and 1"):
         check_gradients(net, X, y + 1)
@@ -408,7 +408,7 @@ def test_cli_random_network_options(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--epsilon", -1), r"epsilon must be in \(0, inf\], got -1"),
+    (("--epsilon", -1), r"epsilon must be a finite number > 0, got -1"),
     (("--sample", 0), "sample must be an integer >= 1, got 0"),
     (("--keep-prob", 1.5), r"keep_prob must be in \(0, 1\], got 1.5"),
     (("--hidden", "swish"), "hidden activation must be one of"),

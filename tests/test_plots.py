@@ -135,7 +135,7 @@ def test_weight_histograms(tmp_path, runs):
     assert_png(three)
     assert_png(one, min_side=200)
     assert open_png(three)[1] > open_png(one)[1] + 200  # one stacked panel per setting
-    with pytest.raises(InputError, match="threshold must be in"):
+    with pytest.raises(InputError, match="threshold must be a finite number > 0"):
         plots.weight_histograms(weights, tmp_path / "x.png", threshold=0)
 
 

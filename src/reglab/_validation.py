@@ -42,17 +42,21 @@ def check_float(value, name: str, *, low=None, high=None, low_open=False, high_o
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {describe(value)}")
     value = float(value)
-    left = "(" if low_open else "["
-    right = ")" if high_open else "]"
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
+    if low is not None and high is not None:
+        expected = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low is not None:  # "in [0, inf]" would wrongly suggest that inf is accepted
+        expected = f"a finite number {'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        expected = f"a finite number {'<' if high_open else '<='} {high:g}"
+    else:
+        expected = "a finite number"
     bad = not np.isfinite(value)
     if low is not None:
         bad |= value <= low if low_open else value < low
     if high is not None:
         bad |= value >= high if high_open else value > high
     if bad:
-        raise InputError(f"{name} must be in {left}{lo}, {hi}{right}, got {value:g}")
+        raise InputError(f"{name} must be {expected}, got {value:g}")
     return value
 
 

@@ -33,6 +33,15 @@ console = Console(highlight=False, markup=False, emoji=False,
 
 EXIT_INPUT = 2  # bad input: the same code click uses for usage errors
 EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT (128 + 2): scripts tell it from done
+
+
+def exit_interrupted(what: str):
+    """End a command stopped by Ctrl-C (or SIGTERM) after it wrote what it had: say so, and
+    exit 128 + the signal (130 for Ctrl-C, 143 for SIGTERM; see :func:`interrupted`)."""
+    stop = interrupted()
+    console.print(f"{what}; exit code {stop.exit_code} (interrupted)", style="yellow")
+    raise stop
 
 
 class CommandError(click.ClickException):
@@ -206,6 +215,10 @@ class NumberList(click.ParamType):
         self.kind = kind
         self.name = name
 
+    def get_metavar(self, param, ctx=None):
+        # what to type, not the Python type: "N[,N...]" rather than INTEGER
+        return "N[,N...]" if self.kind is int else "X[,X...]"
+
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
@@ -285,8 +298,11 @@ def data_options(default: str = "moons"):
         click.option("--noise", type=float, default=None, help="Noise of a generated data set."),
         click.option("--data-seed", type=int, default=0, show_default=True,
                      help="Seed of the data set's generation and split."),
-        click.option("--dev/--no-dev", "with_dev", default=False,
-                     help="Hold out a dev set (lecture ratios by size) when the data are split."),
+        click.option("--dev/--no-dev", "with_dev", default=None,
+                     help="Hold out a dev set: a quarter of the training set, the test set "
+                          "unchanged (docs/data.md). Default: yes for data reglab splits; for "
+                          "files and circles_course, whose split is fixed, when the command "
+                          "needs one. --no-dev trains on those examples too."),
         click.option("--train-size", type=int, default=None,
                      help="Train on a stratified subset of N training examples (dev and test stay whole)."),
     ]
@@ -294,26 +310,46 @@ def data_options(default: str = "moons"):
 
 
 def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size=None,
-              default="moons", need_dev=False):
-    """The Dataset a command works on.
+              default="moons", need_dev=False, verb="this command"):
+    """The Dataset a command works on, split by reglab's one rule (``docs/data.md``).
 
-    With ``need_dev``, a data set without a dev set gets a quarter of its training
-    set held out as dev; ``train_size`` then subsamples what is left for training,
-    so the dev and test sets stay whole.
+    The test set is the data set's own or held out first; the dev set is a
+    quarter of the training set (:func:`reglab.data.with_dev_split` sizes),
+    held out when ``with_dev`` is True, or when it is None (no ``--dev`` /
+    ``--no-dev``) for data reglab splits itself and, for data whose split is
+    fixed (a file's own test set, ``circles_course``), when ``need_dev``. The
+    same call in Python gives the same sets: ``load_dataset(name, seed=s,
+    dev=True)``, ``load_file(path, seed=s, dev=True)``, or
+    ``with_dev_split(load_file(path), seed=s)`` for a fixed split.
+    ``train_size`` then subsamples what is left for training, so the dev and
+    test sets stay whole.
     """
-    data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default)
+    if need_dev and with_dev is False:
+        raise CommandError(f"{verb} needs a dev set; drop --no-dev")
+    data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default, need_dev)
     for split in ("dev", "test"):
         y = getattr(data, f"y_{split}")
         unseen = np.setdiff1d(y, data.y_train) if y is not None else ()
         if len(unseen):
             raise CommandError(f"the {split} set holds class {unseen[0]}, which the training set "
                                f"does not have: a network trained on it could never predict it")
-    if need_dev and not data.has_dev:
-        data = with_dev_split(data, seed=data_seed)
     return data if train_size is None else subsample_train(data, train_size, seed=data_seed)
 
 
-def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default):
+def _fixed_split(data_file: str) -> bool:
+    """Whether a data file fixes its own test set (.mat; .npz holding X_test)."""
+    if data_file.lower().endswith(".mat"):
+        return True
+    if data_file.lower().endswith(".npz"):
+        try:
+            with np.load(data_file, allow_pickle=False) as archive:
+                return "X_test" in archive.files
+        except Exception:  # an unreadable file: load_file names what is wrong with it
+            return False
+    return False
+
+
+def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default, need_dev):
     if data_file and dataset:
         raise CommandError("give --data FILE or --dataset NAME, not both")
     if label is not None and not (data_file and Path(data_file).suffix.lower() == ".csv"):
@@ -324,16 +360,16 @@ def _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, defa
         if n_samples is not None or noise is not None:
             raise CommandError("--n-samples and --noise apply to generated data sets, not to --data")
         kwargs = {"label": label} if label is not None else {}
-        if not data_file.endswith(".mat"):
-            kwargs.update(seed=data_seed, dev=with_dev)
-            return load_file(data_file, **kwargs)
-        data = load_file(data_file, **kwargs)  # a .mat file fixes train and test
-        return with_dev_split(data, seed=data_seed) if with_dev else data
+        if _fixed_split(data_file):
+            data = load_file(data_file, **kwargs)
+            dev = with_dev if with_dev is not None else need_dev
+            return with_dev_split(data, seed=data_seed) if dev and not data.has_dev else data
+        return load_file(data_file, **kwargs, seed=data_seed, dev=with_dev is not False)
     kwargs = {k: v for k, v in dict(n_samples=n_samples, noise=noise).items() if v is not None}
     name = dataset or default
-    if name == "circles_course":  # the course's fixed draws: no seed, no dev set to make
-        return with_dev_split(load_dataset(name), seed=data_seed) if with_dev else load_dataset(name)
-    return load_dataset(name, **kwargs, seed=data_seed, dev=with_dev)
+    fixed = name == "circles_course"  # the course's fixed draws: train and test as published
+    dev = (need_dev if fixed else True) if with_dev is None else with_dev
+    return load_dataset(name, **kwargs, seed=data_seed, dev=dev)
 
 
 def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bool = False):
@@ -345,7 +381,8 @@ def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bo
                    + ("; several architectures separated by / are swept." if layers_grid else "."))
     options = [
         click.option("--layers", type=LAYERS_GRID if layers_grid else INT_LIST, default=layers,
-                     show_default=True, help=layers_help),
+                     metavar="10/20,3/40,20" if layers_grid else "40,20", show_default=True,
+                     help=layers_help),
         click.option("--hidden", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True),
         click.option("--output", type=click.Choice(["sigmoid", "softmax"]), default=None,
                      help="Output layer (default: sigmoid for 0/1 labels, softmax otherwise)."),

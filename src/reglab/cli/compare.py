@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..experiments import course
 from .._validation import check_float
-from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
@@ -119,7 +119,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                                f"{', '.join(given)} cannot be combined with it")
         load_football(data_file)  # refuses a file without the football layout, before training
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field", need_dev=not course_mode)
+                     default="field", need_dev=not course_mode, verb="compare")
     seed_list = list(range(seeds))
     if course_mode:
         base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300)
@@ -169,6 +169,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     rows = summarize(course_records + records, all_settings)
     everything = course_records + records
     if not any(r.error is None for r in everything):
+        if interrupted and not any(r.error for r in everything):
+            exit_interrupted(f"interrupted before any run finished; nothing to write in {out}/")
         first = next((r.error for r in everything), "interrupted before any run finished")
         raise CommandError(f"no run finished; the first error: {first}")
     names = {s.name: display_name(s) for s in all_settings}
@@ -212,7 +214,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                               checks=checks,
                               diagnosis=diagnosis_section(found, names, baseline, source,
                                                           len(data.y_dev)) if found else None)
-    console.print(f"Wrote {report}, {len(figures)} figures, results.json and results.csv to {out}/ "
+    console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
     if stopped:  # what finished is written; the exit says it is not all
         raise interrupted_exit(stopped)

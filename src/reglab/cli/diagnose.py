@@ -143,10 +143,8 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
     if with_curve:
         _check_destination(out, "--out", "folder")
-    # A built-in data set is split with a dev set; a file is loaded as it comes (an .npz with
-    # its own test set refuses dev=True) and gets a dev set carved from its training set.
-    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, not data_file, train_size,
-                     default="breast_cancer", need_dev=True)
+    data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
+                     default="breast_cancer", need_dev=True, verb="diagnose")
     if with_curve:
         check_train_sizes(list(sizes), len(data.y_train))
     first = model.pop("seed")

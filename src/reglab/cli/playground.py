@@ -37,6 +37,7 @@ def playground(data_file, port, host, no_browser):
             raise CommandError(f"--data {data_file} has {data.n_features} features; the playground "
                                f"draws 2-D data")
     if host not in LOCAL_HOSTS:
-        console.print(f"[yellow]warning: --host {host} makes the playground reachable from other "
-                      f"machines; it has no login, anyone who reaches it can use this machine's CPU[/]")
+        console.print(f"warning: --host {host} makes the playground reachable from other "
+                      f"machines; it has no login, anyone who reaches it can use this machine's CPU",
+                      style="yellow")
     serve(data_file, host=host, port=port, open_browser=not no_browser, log=console.print)

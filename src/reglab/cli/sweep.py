@@ -11,7 +11,7 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
-from .common import (FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
+from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
 from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
@@ -67,7 +67,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
              if values is not None and len(values) == 1}
     grid = Grid.build(l2=l2, l1=l1, keep_prob=keep_prob, layers=layers)
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     default="field", need_dev=not course_compat)
+                     default="field", need_dev=not course_compat, verb="sweep")
     held = "dev" if data.has_dev else "test"
     base = make_config(**model, layers=layers[0], course_compat=course_compat,
                        record_every=max(1, total_steps(model, len(data.y_train)) // 100),
@@ -90,6 +90,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                                    source={"data": data_file, "dataset": dataset, "n_samples": n_samples,
                                            "noise": noise, "data_seed": data_seed, "dev": with_dev,
                                            "train_size": train_size})
+    if not records:  # every point errs into a record, so none at all means Ctrl-C came first
+        exit_interrupted(f"interrupted before any run finished; nothing new in {out}/")
     if resume:
         console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
     rows = summarize_points(records, grid)
@@ -122,7 +124,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     with console.status("drawing figures and the report"):
         figures = _figures(out, data, grid, rows, records, held)
         report = _report(out, data, base, grid, columns, body, figures, seeds, held, takeaways)
-    console.print(f"Wrote {report}, {len(figures)} figures, results.json, results.csv and runs.jsonl "
+    console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
     if interrupted_by() is not None:  # what finished is written; the exit says it is not all
         raise interrupted_exit(interrupted_by())

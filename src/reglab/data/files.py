@@ -9,7 +9,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 
 from .._validation import InputError, check_float, check_npz_sizes, check_X, describe
 from .dataset import Dataset
@@ -29,6 +28,8 @@ def _existing(path, what: str) -> Path:
 
 
 def _read_mat(path: Path, *, binary: bool, name: str) -> Dataset:
+    import scipy.io  # only when a .mat file is read: it slows every `reglab` start otherwise
+
     must = f"{path} must be a MATLAB file with {_MAT_CONTENT}"
     try:
         content = scipy.io.loadmat(path)

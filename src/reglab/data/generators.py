@@ -2,7 +2,9 @@
 
 Each generator returns a :class:`Dataset` of points ``X`` of shape
 ``(n_samples, 2)`` and labels ``y`` in {0, 1}, split by
-:func:`train_dev_test_split` (70/30 by default, 60/20/20 with ``dev=True``).
+:func:`train_dev_test_split` (80/20 by default; with ``dev=True`` a quarter of
+the training set is held out as dev, 60/20/20, and the test set stays the same:
+``docs/data.md``).
 ``symmetries`` lists only the symmetries that keep every label of the
 noise-free recipe; a symmetry that swaps the classes (the spiral's and the
 Gaussians' 180-degree turn) is not one.
@@ -13,11 +15,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import sklearn.datasets
 
 from .._validation import check_float, check_int
 from .dataset import Dataset
-from .split import check_bool, train_dev_test_split
+from .split import check_bool, train_dev_test_split, with_dev_split
 
 _ROUND = ("reflect_x", "reflect_y", "rotate")
 
@@ -34,9 +35,20 @@ def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
     return np.random.default_rng(data), np.random.default_rng(split)
 
 
-def _finish(X, y, *, name, seed, dev, split_rng=None, description="", symmetries=()) -> Dataset:
-    ds = train_dev_test_split(X, y, dev=dev, seed=_rngs(seed)[1] if split_rng is None else split_rng,
-                              name=name)
+def _sklearn_datasets():
+    # imported on first use: sklearn.datasets alone takes about a second to import
+    import sklearn.datasets
+
+    return sklearn.datasets
+
+
+def _finish(X, y, *, name, seed, dev, split_rng=None, description="", symmetries=(),
+            ratios=None) -> Dataset:
+    """Split by reglab's rule: test first, then (``dev``) a quarter of the rest as dev."""
+    ds = train_dev_test_split(X, y, ratios=ratios, dev=False,
+                              seed=_rngs(seed)[1] if split_rng is None else split_rng, name=name)
+    if dev:
+        ds = with_dev_split(ds, seed=seed)
     return dataclasses.replace(ds, description=description, symmetries=symmetries)
 
 
@@ -52,10 +64,11 @@ def make_moons(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: boo
     seed : int >= 0
         Seed of the points (``random_state``) and of the split.
     dev : bool
-        Make a dev set (60/20/20) instead of 70/30.
+        Hold out a quarter of the training set as dev (60/20/20 instead of
+        80/20; the test set is the same either way).
     """
     n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
-    X, y = sklearn.datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    X, y = _sklearn_datasets().make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return _finish(X, y, name="moons", seed=seed, dev=dev,
                    description=f"sklearn make_moons, {n_samples} points, noise {noise:g}")
 
@@ -130,23 +143,33 @@ def make_gaussian(n_samples: int = 400, noise: float = 0.2, seed: int = 0, dev: 
                    description=f"two Gaussian blobs, {n_samples} points, std {std:g}")
 
 
-def make_circles_course() -> Dataset:
-    """The course's circles, exactly: 300 training and 100 test points, no dev set.
+def make_circles_course(seed: int = 0, dev: bool = False) -> Dataset:
+    """The course's circles, exactly: 300 training and 100 test points.
 
     The course runs ``np.random.seed(1)`` then
     ``sklearn.datasets.make_circles(n_samples=300, noise=.05)``, and seed 2 for
     the 100 test points. Passing ``np.random.RandomState(1)`` / ``(2)`` draws
     the same numbers without touching numpy's global state. Rings of radius 1
     (label 0) and 0.8 (label 1); ``X_*`` of shape ``(n, 2)``.
+
+    Parameters
+    ----------
+    seed : int >= 0
+        Seed of the dev set, which ``dev=True`` carves from the 300 training
+        points (a quarter, as for every fixed split); the points never change.
+    dev : bool
+        Hold out a dev set (225/75/100) instead of training on all 300.
     """
-    X_train, y_train = sklearn.datasets.make_circles(
+    seed, dev = check_int(seed, "seed", low=0), check_bool(dev, "dev")
+    X_train, y_train = _sklearn_datasets().make_circles(
         n_samples=300, noise=0.05, random_state=np.random.RandomState(1))
-    X_test, y_test = sklearn.datasets.make_circles(
+    X_test, y_test = _sklearn_datasets().make_circles(
         n_samples=100, noise=0.05, random_state=np.random.RandomState(2))
-    return Dataset(name="circles", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
-                   symmetries=_ROUND,
-                   description="the course's circles: make_circles(300 / 100, noise=0.05), "
-                               "legacy seeds 1 / 2")
+    ds = Dataset(name="circles", X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+                 symmetries=_ROUND,
+                 description="the course's circles: make_circles(300 / 100, noise=0.05), "
+                             "legacy seeds 1 / 2")
+    return with_dev_split(ds, seed=seed) if dev else ds
 
 
 def make_circles(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: bool = False,
@@ -158,8 +181,8 @@ def make_circles(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: b
     origin keep every label. Parameters as :func:`make_moons`.
     """
     n_samples, noise, seed, dev = _check(n_samples, noise, seed, dev)
-    X, y = sklearn.datasets.make_circles(n_samples=n_samples, noise=noise, factor=0.5,
-                                         random_state=seed)
+    X, y = _sklearn_datasets().make_circles(n_samples=n_samples, noise=noise, factor=0.5,
+                                            random_state=seed)
     return _finish(X, y, name="circles", seed=seed, dev=dev, symmetries=_ROUND,
                    description=f"two circles, {n_samples} points, noise {noise:g}")
 
@@ -180,8 +203,9 @@ def make_field(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: boo
     ``x2 = 0.25 sin(3.5 x1 + 0.5) - 0.05``; a fraction ``noise`` of the labels
     is flipped and positions get a little jitter. With few points and flipped
     labels an unregularized network visibly overfits (it draws islands around
-    the flipped points), which is what regularization is for. The split is
-    50/50 (50/25/25 with ``dev``) so that test figures are not too noisy.
+    the flipped points), which is what regularization is for. Half the points
+    are the test set, so that test figures are not too noisy; ``dev`` holds out
+    a quarter of the training half (150/50/200 for 400 points).
 
     The data set knows its Bayes error (``bayes_error``): the best rule labels a
     point by the side of the frontier it lies on, and errs on the flipped labels
@@ -204,12 +228,9 @@ def make_field(n_samples: int = 400, noise: float = 0.1, seed: int = 0, dev: boo
     flipped = data_rng.random(n_samples) < noise
     y[flipped] = 1 - y[flipped]
     X = X + data_rng.normal(0.0, 0.03, X.shape)
-    ratios = (0.5, 0.25, 0.25) if dev else (0.5, 0.0, 0.5)
-    ds = train_dev_test_split(X, y, ratios=ratios, seed=split_rng, name="field")
-    bayes = noise + (1 - 2 * noise) * FIELD_JITTER_CROSSING
-    return dataclasses.replace(ds, description=f"football field, {n_samples} points, "
-                                               f"{noise:.0%} of labels flipped",
-                               bayes_error=bayes,
-                               bayes_error_source=f"the field generator flips {noise:.0%} of the labels "
-                                                  f"and its jitter carries {FIELD_JITTER_CROSSING:.1%} "
-                                                  f"of the points across the frontier")
+    ds = _finish(X, y, name="field", seed=seed, dev=dev, split_rng=split_rng, ratios=(0.5, 0.0, 0.5),
+                 description=f"football field, {n_samples} points, {noise:.0%} of labels flipped")
+    return dataclasses.replace(
+        ds, bayes_error=noise + (1 - 2 * noise) * FIELD_JITTER_CROSSING,
+        bayes_error_source=f"the field generator flips {noise:.0%} of the labels and its jitter "
+                           f"carries {FIELD_JITTER_CROSSING:.1%} of the points across the frontier")

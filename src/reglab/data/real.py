@@ -5,11 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import sklearn.datasets
 
 from .._validation import check_int
 from .dataset import Dataset
-from .split import check_bool, train_dev_test_split
+from .split import check_bool, train_dev_test_split, with_dev_split
+
+
+def _split(X, y, *, seed: int, dev: bool, name: str) -> Dataset:
+    """reglab's split rule (``docs/data.md``): a 20% test set, then a quarter of the rest as dev."""
+    ds = train_dev_test_split(X, y, dev=False, seed=seed, name=name)
+    return with_dev_split(ds, seed=seed) if dev else ds
 
 
 def load_digits(seed: int = 0, dev: bool = True) -> Dataset:
@@ -20,7 +25,8 @@ def load_digits(seed: int = 0, dev: bool = True) -> Dataset:
     seed : int >= 0
         Seed of the stratified split.
     dev : bool
-        60/20/20 train/dev/test when True, 70/30 train/test otherwise.
+        60/20/20 train/dev/test when True (a quarter of the training set held out
+        as dev), 80/20 train/test otherwise; the test set is the same.
 
     Returns
     -------
@@ -29,9 +35,11 @@ def load_digits(seed: int = 0, dev: bool = True) -> Dataset:
         ``y_*`` in 0..9.
     """
     seed, dev = check_int(seed, "seed", low=0), check_bool(dev, "dev")
-    bunch = sklearn.datasets.load_digits()
+    from sklearn.datasets import load_digits as sklearn_digits  # slow to import: only when used
+
+    bunch = sklearn_digits()
     X = bunch.data / 16.0  # pixel intensities are 0..16
-    ds = train_dev_test_split(X, bunch.target, dev=dev, seed=seed, name="digits")
+    ds = _split(X, bunch.target, dev=dev, seed=seed, name="digits")
     return dataclasses.replace(ds, image_shape=(8, 8),
                                description="sklearn digits (UCI optical digits), 8x8, /16")
 
@@ -48,7 +56,8 @@ def load_breast_cancer(seed: int = 0, dev: bool = True) -> Dataset:
     seed : int >= 0
         Seed of the stratified split.
     dev : bool
-        60/20/20 train/dev/test when True, 70/30 train/test otherwise.
+        60/20/20 train/dev/test when True (a quarter of the training set held out
+        as dev), 80/20 train/test otherwise; the test set is the same.
 
     Returns
     -------
@@ -56,8 +65,10 @@ def load_breast_cancer(seed: int = 0, dev: bool = True) -> Dataset:
         ``X_*`` of shape ``(n, 30)``, ``y_*`` in {0, 1}.
     """
     seed, dev = check_int(seed, "seed", low=0), check_bool(dev, "dev")
-    bunch = sklearn.datasets.load_breast_cancer()
-    ds = train_dev_test_split(bunch.data, bunch.target, dev=dev, seed=seed, name="breast_cancer")
+    from sklearn.datasets import load_breast_cancer as sklearn_cancer  # slow to import: only when used
+
+    bunch = sklearn_cancer()
+    ds = _split(bunch.data, bunch.target, dev=dev, seed=seed, name="breast_cancer")
     mean = ds.X_train.mean(axis=0)
     std = ds.X_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)  # a constant feature stays 0 instead of dividing by 0

@@ -6,8 +6,6 @@ import dataclasses
 import numbers
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_flow
 
 from .._validation import InputError, check_int, check_labels, check_X, describe
 from .dataset import Dataset
@@ -34,18 +32,19 @@ def default_ratios(n_samples: int, dev: bool = True) -> tuple[float, float, floa
 
     The rule (Andrew Ng, "Train/dev/test sets"): dev and test only need to be
     big enough to compare models reliably, so their share shrinks as data grow.
+    The test set does not depend on ``dev``: without a dev set its examples are
+    trained on (see :func:`train_dev_test_split` and ``docs/data.md``).
 
     ==========================  ==============================  ==================
     n_samples                   dev and test each get           with ``dev=False``
     ==========================  ==============================  ==================
-    <= 10,000                   20% (60/20/20)                  70/0/30
-    10,001 .. 1,000,000         max(2,000, 1% of n) examples    test as with dev,
-    > 1,000,000                 max(10,000, 0.25% of n)         dev 0
+    <= 10,000                   20% (60/20/20)                  80/0/20
+    10,001 .. 1,000,000         max(2,000, 1% of n) examples    dev joins train
+    > 1,000,000                 max(10,000, 0.25% of n)         dev joins train
     ==========================  ==============================  ==================
 
-    So 1,000,000 examples give 98/1/1 and very large sets 99.5/0.25/0.25. With a
-    dev set the fractions are continuous in ``n`` (10,000 -> 20%, 10,001 ->
-    2,000/10,001); without one the test share drops from 30% to 20% above 10,000.
+    So 1,000,000 examples give 98/1/1 and very large sets 99.5/0.25/0.25. The
+    fractions are continuous in ``n`` (10,000 -> 20%, 10,001 -> 2,000/10,001).
 
     Parameters
     ----------
@@ -62,10 +61,24 @@ def default_ratios(n_samples: int, dev: bool = True) -> tuple[float, float, floa
     n = check_int(n_samples, "n_samples", low=1)
     dev = check_bool(dev, "dev")
     if n <= 10_000:
-        return (0.6, 0.2, 0.2) if dev else (0.7, 0.0, 0.3)
-    count = max(2_000, 0.01 * n) if n <= 1_000_000 else max(10_000, 0.0025 * n)
-    share = count / n
+        share = 0.2
+    else:
+        share = (max(2_000, 0.01 * n) if n <= 1_000_000 else max(10_000, 0.0025 * n)) / n
     return (1.0 - 2 * share, share, share) if dev else (1.0 - share, 0.0, share)
+
+
+def dev_size(n_train: int, n_total: int) -> int:
+    """How many of ``n_train`` training examples the dev set takes (reglab's one rule).
+
+    A quarter of the training set while the whole data set (``n_total``
+    examples, test included) holds at most 10,000 examples, which is the
+    lecture's 60/20/20 when the test set is 20%; beyond, the lecture's dev
+    count for ``n_total`` (:func:`default_ratios`), as many as a test set of
+    that size.
+    """
+    if n_total <= 10_000:
+        return max(1, int(np.floor(0.25 * n_train + 0.5)))
+    return min(n_train - 1, int(np.floor(default_ratios(n_total)[1] * n_total + 0.5)))
 
 
 def check_ratios(ratios) -> tuple[float, float, float]:
@@ -107,6 +120,10 @@ def _stratified_counts(class_counts: np.ndarray, sizes: np.ndarray) -> np.ndarra
     whole), whose integral maximum flow always exists. Splitting in two
     sklearn passes instead can miss the exact proportion by two.
     """
+    # scipy.sparse on first use: `import reglab` stays fast (see benchmarks/import_time.py)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
     n = int(sizes.sum())
     prod = np.outer(class_counts, sizes)
     base, frac = prod // n, prod % n > 0
@@ -131,6 +148,12 @@ def train_dev_test_split(X, y, *, ratios=None, dev=True, seed=0, stratify=True,
                          name: str = "data") -> Dataset:
     """Split ``X``, ``y`` into train, dev (optional) and test sets.
 
+    With ``ratios=None`` this is reglab's one split rule (``docs/data.md``): the
+    test set is held out first, at the lecture's share (:func:`default_ratios`),
+    then the dev set is carved from what is left by :func:`dev_size` (a
+    quarter of it up to 10,000 examples: 60/20/20). The test set is the same
+    with ``dev=True`` and ``dev=False``; without a dev set its examples train.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
@@ -138,14 +161,14 @@ def train_dev_test_split(X, y, *, ratios=None, dev=True, seed=0, stratify=True,
         Integer labels ``0..K-1``.
     ratios : (train, dev, test) or None
         Non-negative fractions summing to 1, train and test > 0; dev 0 means no
-        dev set. ``None`` uses :func:`default_ratios` ``(n_samples, dev)``.
+        dev set; split in one pass. ``None`` applies the rule above.
     dev : bool
         Whether to make a dev set; only read when ``ratios`` is None.
     seed : int >= 0 or numpy.random.Generator
         Source of the shuffle; the same seed gives the same split.
     stratify : bool
-        Keep class proportions: each class's count in each split is within one
-        example of ``class_count * split_size / n_samples``.
+        Keep class proportions: in each pass, each class's count in each split
+        is within one example of ``class_count * split_size / n``.
     name : str
         Name of the returned :class:`Dataset`.
 
@@ -162,22 +185,49 @@ def train_dev_test_split(X, y, *, ratios=None, dev=True, seed=0, stratify=True,
     """
     X = check_X(X, "X")
     y = check_labels(y, "y", n_samples=X.shape[0])
-    ratios = check_ratios(default_ratios(X.shape[0], check_bool(dev, "dev"))
-                          if ratios is None else ratios)
+    dev = check_bool(dev, "dev")
     stratify = check_bool(stratify, "stratify")
     rng = make_rng(seed)
+    if ratios is not None:
+        return _split(X, y, check_ratios(ratios), rng, stratify, name)
+    n = X.shape[0]
+    if dev and n < 3:
+        raise InputError(f"a train/dev/test split needs at least 3 samples, got {n}")
+    if dev and stratify:  # name a class too small for three splits before splitting twice
+        _check_stratifiable(y, 3)
+    data = _split(X, y, default_ratios(n, dev=False), rng, stratify, name)
+    return _carve_dev(data, dev_size(len(data.y_train), n), rng, stratify) if dev else data
+
+
+def _check_stratifiable(y, n_splits: int) -> None:
+    classes, class_counts = np.unique(y, return_counts=True)
+    used = ", ".join(_SPLITS if n_splits == 3 else ("train", "test"))
+    for c, count in zip(classes, class_counts):
+        if count < n_splits:
+            raise InputError(
+                f"cannot stratify: class {c} has only {count} member(s), at least "
+                f"{n_splits} needed (one per split: {used}); "
+                f"pass stratify=False or collect more examples of class {c}")
+
+
+def _carve_dev(data: Dataset, n_dev: int, rng, stratify: bool = True) -> Dataset:
+    """``data`` with ``n_dev`` of its training examples held out as its dev set."""
+    n = len(data.y_train)
+    if not 1 <= n_dev < n:
+        raise InputError(f"cannot hold out a dev set of {n_dev} from {n} training examples")
+    carved = _split(data.X_train, data.y_train, ((n - n_dev) / n, 0.0, n_dev / n), rng, stratify,
+                    data.name)
+    return dataclasses.replace(data, X_train=carved.X_train, y_train=carved.y_train,
+                               X_dev=carved.X_test, y_dev=carved.y_test)
+
+
+def _split(X, y, ratios, rng, stratify: bool, name: str) -> Dataset:
+    """One stratified (or plain) pass over checked arrays with checked ratios."""
     n = X.shape[0]
     sizes = _split_sizes(n, ratios)
-    used = [s for s, size in zip(_SPLITS, sizes) if size > 0]
-
     if stratify:
+        _check_stratifiable(y, int(np.count_nonzero(sizes)))
         classes, class_counts = np.unique(y, return_counts=True)
-        for c, count in zip(classes, class_counts):
-            if count < len(used):
-                raise InputError(
-                    f"cannot stratify: class {c} has only {count} member(s), at least "
-                    f"{len(used)} needed (one per split: {', '.join(used)}); "
-                    f"pass stratify=False or collect more examples of class {c}")
         counts = _stratified_counts(class_counts, sizes)
         parts: list[list[np.ndarray]] = [[], [], []]
         for c, row in zip(classes, counts):
@@ -214,11 +264,14 @@ def subsample_train(data: Dataset, n_train: int, *, seed=0) -> Dataset:
     return dataclasses.replace(data, X_train=sub.X_train, y_train=sub.y_train)
 
 
-def with_dev_split(data: Dataset, seed: int = 0) -> Dataset:
-    """``data`` itself if it has a dev set, else a quarter of its training set held out as dev."""
+def with_dev_split(data: Dataset, seed=0) -> Dataset:
+    """``data`` itself if it has a dev set, else ``data`` with a dev set carved from its training set.
+
+    This is how every data set gets its dev set (``docs/data.md``): a
+    stratified :func:`dev_size` share of the training set (a quarter of it up
+    to 10,000 examples in all), drawn with ``seed``; the test set is untouched.
+    """
     if data.has_dev:
         return data
-    carved = train_dev_test_split(data.X_train, data.y_train, ratios=(0.75, 0.0, 0.25), seed=seed,
-                                  name=data.name)
-    return dataclasses.replace(data, X_train=carved.X_train, y_train=carved.y_train,
-                               X_dev=carved.X_test, y_dev=carved.y_test)
+    n_total = len(data.y_train) + len(data.y_test)
+    return _carve_dev(data, dev_size(len(data.y_train), n_total), make_rng(seed))

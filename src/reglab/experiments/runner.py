@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import numpy as np
 
 from .._validation import ReglabError
 from ..nn.network import Network
+from ..training.health import DeadNetworkWarning
 from ..training.loop import TrainConfig, train
 from ..training.resources import check_memory, estimate_bytes
 from .folders import _HELD, FolderBusy, folder_lock  # noqa: F401 - part of the runner's interface
@@ -107,8 +109,10 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     """Train one run of ``spec`` on ``data`` (a Dataset) and measure it."""
     config = spec.config(base)
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
-    result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
-                   symmetries=data.symmetries, dataset_name=data.name, **dev)
+    with warnings.catch_warnings():  # kept in the record's history["warnings"] instead
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        result = train(data.X_train, data.y_train, config, image_shape=data.image_shape,
+                       symmetries=data.symmetries, dataset_name=data.name, **dev)
     net, h = result.network, result.history
     if h.stop_reason == "interrupted":
         # train() returns what it has on Ctrl-C; a truncated run must not be logged as done
@@ -117,7 +121,7 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost, "train_loss": h.train_loss,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
-               "costs": _sampled_costs(h.costs), "best_step": h.best_step}
+               "costs": _sampled_costs(h.costs), "best_step": h.best_step, "warnings": h.warnings}
     return RunRecord(
         group=spec.group, params=spec.params, seed=spec.seed,
         train_accuracy=net.accuracy(data.X_train, data.y_train),

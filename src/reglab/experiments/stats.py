@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -42,5 +41,7 @@ def mean_ci(values, level: float = 0.95) -> Interval:
     if len(x) < 2:
         return Interval(mean, mean, mean, len(x))
     sem = float(x.std(ddof=1) / np.sqrt(len(x)))
+    from scipy import stats  # a third of a second to import: only when an interval is computed
+
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * sem)
     return Interval(mean, mean - half, mean + half, len(x))

@@ -12,6 +12,7 @@ run once, so no run is ever counted twice.
 from __future__ import annotations
 
 import hashlib
+import re
 import itertools
 import json
 import os
@@ -106,8 +107,13 @@ def signature(grid: Grid, base: TrainConfig, seeds, data, source=None) -> dict:
             "data_sha1": fingerprint(data), "source": source or {}}
 
 
-def model_path(out: Path, spec_key: str) -> Path:
-    return out / "models" / (hashlib.sha1(spec_key.encode()).hexdigest()[:16] + ".npz")
+def model_path(out: Path, point_label: str, seed: int) -> Path:
+    """``out/models/l2=0.1_keep_prob=0.8_seed0.npz``: the point and seed, readable in a file name.
+
+    ``reglab predict`` reads these files.
+    """
+    stem = re.sub(r"[^A-Za-z0-9=.+-]", "-", point_label.replace(", ", "_").replace(",", "-"))
+    return out / "models" / f"{stem}_seed{seed}.npz"
 
 
 def _read_signature(path: Path):
@@ -188,7 +194,7 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
                     on_note(note)
             points = {label(p): p for p in grid.points()}
             for r in done:  # a network that is not this sweep's must not be drawn as one of its own
-                path = model_path(out, r.key)
+                path = model_path(out, r.group, r.seed)
                 if r.error is None and r.seed == min(seeds) and r.group in points and path.exists():
                     check_model(path, points[r.group], base, data.n_features)
         else:
@@ -203,7 +209,8 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
 
         def keep(record):
             if record.network is not None and record.seed == first_seed:
-                save_network(model_path(out, record.key), record.network)
+                save_network(model_path(out, record.group, record.seed), record.network,
+                             extra={"sweep_point": record.params, "seed": record.seed})
             log.append(record)
             if on_done is not None:
                 on_done(record)
@@ -230,9 +237,7 @@ def first_seed_networks(out: Path, records, grid: Grid, base: TrainConfig | None
     other = {n: vals[0] for n, vals in grid.params[1:]}
     for value in grid.params[0][1]:
         point = {grid.names[0]: value, **other}
-        key = RunSpec(label(point), {k: list(v) if isinstance(v, tuple) else v for k, v in point.items()},
-                      first_seed).key
-        path = model_path(out, key)
+        path = model_path(out, label(point), first_seed)
         if path.exists():
             network = check_model(path, point, base, n_features)
             panels.append((label({grid.names[0]: value}), network))

@@ -165,7 +165,7 @@ class GradCheckReport:
         console = Console(file=out, width=width, color_system=None, highlight=False)
         console.print(f"gradient check: difference = {_text_float(self.difference, '.6e')}  ->  "
                       f"{self.status.upper()}  "
-                      f"(epsilon {self.epsilon:g}, {self.checked} coordinates checked)")
+                      f"(epsilon {self.epsilon:g}, {self.checked} coordinate{'s' * (self.checked != 1)} checked)")
         table = Table("tensor", "layer", "checked", "total", "skipped", "difference", "status")
         for t in self.per_parameter.values():
             table.add_row(t.name, str(t.layer), str(t.checked), str(t.total), str(t.skipped),
@@ -420,7 +420,7 @@ def check_gradients(network, X, y, *, l2=0.0, l1=0.0, keep_prob=1.0, regularizer
                      f"difference; resampling between J(theta+eps) and J(theta-eps) compares two "
                      f"different functions and gives garbage.")
     if sample is not None:
-        notes.append(f"sampled at most {sample} coordinates per tensor (seed {seed}): "
+        notes.append(f"sampled at most {sample} coordinate{'s' * (sample != 1)} per tensor (seed {seed}): "
                      f"{sum(t[5].size for t in tensors)} of {sum(t[3] for t in tensors)} checked.")
     if gradient_fn is not None:
         notes.append(f"analytic gradient from gradient_fn={getattr(gradient_fn, '__name__', gradient_fn)}.")

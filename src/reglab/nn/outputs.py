@@ -12,9 +12,30 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit, log_softmax, softmax
 
 from .._validation import check_choice
+from .activations import _special
+
+
+def expit(z):
+    """``scipy.special.expit``; the first call replaces this wrapper by the function itself."""
+    global expit
+    expit = _special("expit")
+    return expit(z)
+
+
+def softmax(z, axis):
+    """``scipy.special.softmax``, imported on first use."""
+    global softmax
+    softmax = _special("softmax")
+    return softmax(z, axis=axis)
+
+
+def log_softmax(z, axis):
+    """``scipy.special.log_softmax``, imported on first use."""
+    global log_softmax
+    log_softmax = _special("log_softmax")
+    return log_softmax(z, axis=axis)
 
 
 def sigmoid_proba(Z: np.ndarray) -> np.ndarray:

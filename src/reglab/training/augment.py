@@ -217,9 +217,9 @@ class Transform:
             reason = _FLIP_REASONS.get(ctx.dataset_name, _FLIP_REASON)
             if not ctx.allow_flips:
                 raise InputError(f"{name} is off for {ctx.where} (declared symmetries: "
-                                 f"{ctx.declared}): {reason}; pass allow_flips=True to turn it "
-                                 f"on anyway")
-            warnings.warn(f"{name} turned on by allow_flips=True for {ctx.where}: {reason}, "
+                                 f"{ctx.declared}): {reason}; to turn it on anyway, pass "
+                                 f"--allow-flips (reglab's command line) or allow_flips=True (Python)")
+            warnings.warn(f"{name} turned on by --allow-flips / allow_flips=True for {ctx.where}: {reason}, "
                           f"so some flipped images will carry a wrong label", UserWarning,
                           stacklevel=3)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from .._validation import (InputError, TrainingError, check_binary_labels, check
 from ..nn.activations import get_activation
 from ..nn.dropout import check_keep_probs, make_sampler
 from .early_stopping import EarlyStopping
+from .health import DeadNetworkWarning, check_health
 from ..nn.initializers import get_initializer, initialize
 from ..nn.network import Network, backward, cost, forward
 from ..nn.outputs import OUTPUTS, get_output
@@ -190,6 +192,8 @@ class History:
     stopped_at: int = 0
     stop_reason: str = "completed"
     best_step: int | None = None
+    #: Plain-words warnings about the trained network (see :mod:`reglab.training.health`).
+    warnings: list = field(default_factory=list)
 
     def costs_every(self, every: int) -> dict[int, float]:
         """``{step: cost}`` for steps ``0, every, 2*every, ...`` that ran."""
@@ -437,4 +441,13 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
             weights[l][...] = best[0][l]
             biases[l][...] = best[1][l]
     history.costs = history.costs[:step]
-    return TrainResult(network, history, config, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    # the weights the network ends with, on the whole training set, without dropout
+    with np.errstate(over="ignore", invalid="ignore"):
+        final, cache = forward(weights, biases, X, acts)
+        final_cost = cost(final, y, output, weights, regs)
+    history.warnings = check_health([h for _, _, h in cache[:-1]], history.train_cost[0], final_cost,
+                                    learning_rate=lr, init=config.init)
+    for message in history.warnings:
+        warnings.warn(DeadNetworkWarning(message), stacklevel=2)
+    return TrainResult(network, history, config, seconds)
