@@ -91,6 +91,7 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                               "costs": {str(t): c for t, c in history.costs_every(print_every).items()},
                               **summary, "seconds": result.seconds,
                               "steps": history.stopped_at, "stop_reason": history.stop_reason,
+                              "engine": history.engine,
                               "best_step": history.best_step,
                               "history": {"eval_steps": history.eval_steps,
                                           "train_cost": history.train_cost,

@@ -105,7 +105,7 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
-               "costs": _sampled_costs(h.costs), "best_step": h.best_step}
+               "costs": _sampled_costs(h.costs), "best_step": h.best_step, "engine": h.engine}
     return RunRecord(
         group=spec.group, params=spec.params, seed=spec.seed,
         train_accuracy=net.accuracy(data.X_train, data.y_train),

@@ -1,0 +1,193 @@
+"""The fast engine held to the reference engine (the specification).
+
+For the same seed both engines must give costs equal to a relative 1e-9 at every
+step, the same evaluations, identical predictions and identical early-stopping
+steps; course-compatible mode reproduces the published football figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reglab import load_dataset
+from reglab._validation import InputError, TrainingError
+from reglab.experiments import course
+from reglab.nn.dropout import FreshMasks
+from reglab.training.loop import TrainConfig, train
+
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return load_dataset("moons", n_samples=240, noise=0.25, seed=1, dev=True)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_dataset("digits", seed=0, dev=True)
+    return data.X_train[:300], data.y_train[:300], data.X_dev[:120], data.y_dev[:120], data.image_shape
+
+
+def run_both(X, y, config, **kwargs):
+    fast = train(X, y, dataclasses.replace(config, engine="fast"), **kwargs)
+    ref = train(X, y, dataclasses.replace(config, engine="reference"), **kwargs)
+    assert fast.history.engine == "fast" and ref.history.engine == "reference"
+    return fast, ref
+
+
+def assert_same_run(fast, ref, X_check):
+    hf, hr = fast.history, ref.history
+    assert hf.stopped_at == hr.stopped_at
+    assert hf.stop_reason == hr.stop_reason
+    assert hf.best_step == hr.best_step
+    assert hf.eval_steps == hr.eval_steps
+    assert len(hf.costs) == len(hr.costs) == hr.stopped_at
+    np.testing.assert_allclose(hf.costs, hr.costs, rtol=RTOL, atol=0)
+    for name in ("train_cost", "dev_cost", "weight_norms"):
+        np.testing.assert_allclose(getattr(hf, name), getattr(hr, name), rtol=RTOL, atol=0)
+    assert hf.train_accuracy == hr.train_accuracy
+    assert hf.dev_accuracy == hr.dev_accuracy
+    for Wf, Wr in zip(fast.network.weights + fast.network.biases,
+                      ref.network.weights + ref.network.biases):
+        np.testing.assert_allclose(Wf, Wr, rtol=1e-7, atol=1e-12)
+    np.testing.assert_array_equal(fast.network.predict(X_check), ref.network.predict(X_check))
+
+
+GRID = [
+    dict(layers=(8, 4), hidden="relu"),
+    dict(layers=(8, 4), hidden="leaky_relu", l2=0.5),
+    dict(layers=(6,), hidden="tanh", l1=0.05),
+    dict(layers=(10, 6, 4), hidden=("relu", "tanh", "sigmoid"), l2=0.3, l1=0.02),
+    dict(layers=(12, 5), hidden="relu", keep_prob=(0.8, 1.0)),
+    dict(layers=(12, 5), hidden="tanh", keep_prob=(0.7, 0.9), l2=0.2),
+    dict(layers=(12, 5), hidden="relu", keep_prob=0.86, course_compat=True, init="course"),
+    dict(layers=(8, 4), hidden="sigmoid", output="softmax", learning_rate=1.0),
+    dict(layers=(8, 4), epochs=12, batch_size=50, keep_prob=0.9, l2=0.1),  # last batch of 30
+    dict(layers=(8, 4), epochs=10, batch_size=32, record_per_epoch=True, course_compat=True,
+         keep_prob=(0.8, 0.9)),
+]
+
+
+@pytest.mark.parametrize("settings", GRID, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
+def test_fast_engine_matches_the_reference(moons, settings):
+    config = TrainConfig(**{"iterations": 600, "record_every": 50, "seed": 3, **settings})
+    fast, ref = run_both(moons.X_train, moons.y_train, config, X_dev=moons.X_dev, y_dev=moons.y_dev)
+    assert_same_run(fast, ref, moons.X_test)
+
+
+def test_fast_engine_matches_on_digits_with_softmax_and_blas_layers(digits):
+    """Ten classes, a 64x80 and an 80x64 layer (BLAS products), mini-batches, dropout, L2."""
+    X, y, X_dev, y_dev, _ = digits
+    config = TrainConfig(layers=(80, 64), epochs=3, batch_size=64, keep_prob=(0.8, 0.9), l2=1.0,
+                         learning_rate=0.1, record_every=4, seed=5)
+    fast, ref = run_both(X, y, config, X_dev=X_dev, y_dev=y_dev)
+    assert_same_run(fast, ref, X_dev)
+
+
+@pytest.mark.parametrize("monitor", ["dev_cost", "dev_accuracy"])
+def test_early_stopping_stops_at_the_same_step_and_restores_the_same_weights(moons, monitor):
+    config = TrainConfig(layers=(30, 10), iterations=4000, learning_rate=0.5, record_every=20,
+                         early_stopping=5, monitor=monitor, seed=2, keep_prob=0.9)
+    fast, ref = run_both(moons.X_train, moons.y_train, config, X_dev=moons.X_dev, y_dev=moons.y_dev)
+    assert ref.history.stop_reason.startswith("early stopping")  # the test exercises stopping
+    assert ref.history.stopped_at < 4000
+    assert_same_run(fast, ref, moons.X_test)
+
+
+@pytest.mark.parametrize("augment,mode", [("jitter:0.05", "online"), ("jitter:0.1", "offline")])
+def test_augmentation_feeds_the_same_batches(moons, augment, mode):
+    config = TrainConfig(layers=(8, 4), iterations=150, record_every=25, augment=augment,
+                         augment_mode=mode, seed=4, keep_prob=0.9)
+    fast, ref = run_both(moons.X_train, moons.y_train, config, X_dev=moons.X_dev, y_dev=moons.y_dev,
+                         symmetries=moons.symmetries, dataset_name=moons.name)
+    assert_same_run(fast, ref, moons.X_test)
+
+
+def test_image_augmentation_with_mini_batches(digits):
+    X, y, X_dev, y_dev, shape = digits
+    config = TrainConfig(layers=(32,), epochs=2, batch_size=64, augment="shift:1", seed=1,
+                         learning_rate=0.1, record_every=3)
+    fast, ref = run_both(X, y, config, X_dev=X_dev, y_dev=y_dev, image_shape=shape)
+    assert_same_run(fast, ref, X_dev)
+
+
+def test_callback_stop_is_honoured_at_the_same_step(moons):
+    stop_at_200 = lambda step, history: step >= 200  # noqa: E731
+    config = TrainConfig(layers=(8,), iterations=1000, record_every=50)
+    fast, ref = run_both(moons.X_train, moons.y_train, config, callback=stop_at_200)
+    assert fast.history.stopped_at == ref.history.stopped_at == 200
+    assert fast.history.stop_reason == ref.history.stop_reason == "callback"
+    assert_same_run(fast, ref, moons.X_test)
+
+
+@pytest.mark.parametrize("run", list(course.FOOTBALL))
+def test_published_football_figures_through_the_fast_engine(football_path, run):
+    from reglab.data import load_football
+    data = load_football(str(football_path))
+    figures = course.FOOTBALL[run]
+    config = dataclasses.replace(course.football_config(**figures["settings"]), engine="fast")
+    result = train(data.X_train, data.y_train, config)
+    assert result.history.engine == "fast"
+    for t, published in figures["cost"].items():
+        assert result.history.costs[t] == pytest.approx(published, rel=course.COST_RTOL)
+    assert result.network.accuracy(data.X_train, data.y_train) == figures["train_accuracy"]
+    assert result.network.accuracy(data.X_test, data.y_test) == figures["test_accuracy"]
+
+
+def test_divergence_is_reported_at_the_same_step_naming_the_same_tensor():
+    moons = load_dataset("moons", n_samples=200, noise=0.2, seed=0)
+    config = TrainConfig(layers=(20, 20), init="random", init_scale=100, learning_rate=1e8,
+                         iterations=500, record_every=10)
+    messages = {}
+    for engine in ("fast", "reference"):
+        with pytest.raises(TrainingError, match="training diverged at step") as caught:
+            train(moons.X_train * 1e3, moons.y_train, dataclasses.replace(config, engine=engine))
+        messages[engine] = (str(caught.value), caught.value.history.stopped_at,
+                            len(caught.value.history.costs))
+    assert messages["fast"] == messages["reference"]
+
+
+def test_chunked_mask_draws_are_the_reference_stream():
+    """One draw per chunk yields exactly the per-step, per-layer masks of FreshMasks."""
+    from reglab.training.fast import _draw_masks
+    keep, widths, sizes = (0.7, 1.0, 0.5), (5, 3, 4), np.array([6, 6, 2, 6])
+    flat, offsets = _draw_masks(FreshMasks(keep, np.random.default_rng(9)), sizes, widths)
+    reference = FreshMasks(keep, np.random.default_rng(9))
+    for t, mb in enumerate(sizes):
+        pos = offsets[t]
+        for mask, n, p in zip(reference(int(mb), widths), widths, keep):
+            if p == 1.0:
+                assert mask is None
+                continue
+            np.testing.assert_array_equal(flat[pos:pos + mb * n].reshape(n, mb).T, mask)
+            pos += mb * n
+
+
+@pytest.mark.parametrize("keep_prob, rtol", [(1.0, 1e-6), (0.9, 1e-3)])
+def test_float32_runs_in_float32_and_stays_close_to_float64(moons, keep_prob, rtol):
+    """Stated tolerance over 500 steps: 1e-6 relative without dropout (measured 1.7e-7),
+    1e-3 with it (measured 2.5e-4: float32's rounding moves some ReLU units across 0,
+    and the noise of the masks amplifies it); both engines agree to 1e-6 in float32."""
+    base = TrainConfig(layers=(16, 8), iterations=500, l2=0.3, keep_prob=keep_prob, seed=1)
+    r64 = train(moons.X_train, moons.y_train, base)
+    costs32 = {}
+    for engine in ("fast", "reference"):
+        r32 = train(moons.X_train, moons.y_train, dataclasses.replace(base, dtype="float32", engine=engine))
+        assert all(W.dtype == np.float32 for W in r32.network.weights + r32.network.biases)
+        np.testing.assert_allclose(r32.history.costs, r64.history.costs, rtol=rtol)
+        np.testing.assert_array_equal(r32.network.predict(moons.X_test), r64.network.predict(moons.X_test))
+        costs32[engine] = r32.history.costs
+    np.testing.assert_allclose(costs32["fast"], costs32["reference"], rtol=1e-6)
+    assert np.max(np.abs(costs32["fast"] / r64.history.costs - 1)) > 1e-9  # really float32
+
+
+def test_engine_choice_is_validated_and_recorded(moons):
+    with pytest.raises(InputError, match="engine must be one of 'auto', 'reference', 'fast', got 'numba'"):
+        TrainConfig(engine="numba")
+    result = train(moons.X_train, moons.y_train, TrainConfig(layers=(4,), iterations=5))
+    assert result.history.engine == "fast"  # auto: numba is installed here
+    assert TrainConfig().to_dict()["engine"] == "auto"
