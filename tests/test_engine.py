@@ -191,3 +191,72 @@ def test_engine_choice_is_validated_and_recorded(moons):
     result = train(moons.X_train, moons.y_train, TrainConfig(layers=(4,), iterations=5))
     assert result.history.engine == "fast"  # auto: numba is installed here
     assert TrainConfig().to_dict()["engine"] == "auto"
+
+
+# --- choosing the engine, the CLI, the compilation cache ------------------------------
+
+def test_cli_engine_option_is_recorded_in_the_json_outputs(tmp_path):
+    import json
+    from click.testing import CliRunner
+    from reglab.cli.main import main
+    for engine in ("reference", "fast"):
+        out = tmp_path / f"{engine}.json"
+        result = CliRunner().invoke(main, ["train", "--iterations", "300", "--print-every", "100",
+                                           "--engine", engine, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        payload = json.loads(out.read_text())
+        assert payload["engine"] == engine and payload["config"]["engine"] == engine
+    costs = [json.loads((tmp_path / f"{e}.json").read_text())["costs"] for e in ("reference", "fast")]
+    assert costs[0].keys() == costs[1].keys()
+    for t in costs[0]:
+        assert costs[1][t] == pytest.approx(costs[0][t], rel=RTOL)
+    result = CliRunner().invoke(main, ["compare", "--iterations", "40", "--seeds", "1", "--jobs", "1",
+                                       "--engine", "reference", "--no-augment", "--out",
+                                       str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    runs = json.loads((tmp_path / "cmp" / "results.json").read_text())["runs"]
+    assert {r["history"]["engine"] for r in runs} == {"reference"}
+    result = CliRunner().invoke(main, ["train", "--engine", "turbo"])
+    assert result.exit_code == 2 and "Invalid value for '--engine'" in result.output
+
+
+def test_numba_is_imported_only_by_a_fast_run_and_caches_in_the_user_cache_dir(tmp_path):
+    """A read-only copy of the package, a fresh cache: the first process compiles into
+    $XDG_CACHE_HOME/reglab/numba, the second loads from there."""
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+    import reglab
+    package = tmp_path / "site" / "reglab"
+    shutil.copytree(Path(reglab.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [package, *package.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    script = (
+        "import sys, reglab\n"
+        "assert 'numba' not in sys.modules\n"
+        "from reglab.training.loop import TrainConfig, train\n"
+        "r = train([[0., 1.], [1., 0.], [1., 1.], [0., 0.]], [0, 1, 1, 0],"
+        " TrainConfig(layers=(3,), iterations=20, engine='fast'))\n"
+        "from reglab.training import _kernels as k\n"
+        "s = k.run_steps.stats\n"
+        "print(r.history.engine, k.__file__, sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=str(tmp_path / "site"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               PYTHONDONTWRITEBYTECODE="1")
+    try:
+        runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                               text=True, cwd=tmp_path) for _ in range(2)]
+    finally:
+        for path in [package, *package.rglob("*")]:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (run.stdout.split() for run in runs)
+    assert first[0] == "fast" and first[1].startswith(str(package))
+    assert (first[2], first[3]) == ("0", "1")  # compiled...
+    assert (second[2], second[3]) == ("1", "0")  # ...then loaded from the user's cache
+    assert any((tmp_path / "cache" / "reglab" / "numba").rglob("*.nbi"))
