@@ -151,20 +151,22 @@ def test_divergence_is_reported_at_the_same_step_naming_the_same_tensor():
     assert messages["fast"] == messages["reference"]
 
 
-def test_chunked_mask_draws_are_the_reference_stream():
-    """One draw per chunk yields exactly the per-step, per-layer masks of FreshMasks."""
-    from reglab.training.fast import _draw_masks
-    keep, widths, sizes = (0.7, 1.0, 0.5), (5, 3, 4), np.array([6, 6, 2, 6])
-    flat, offsets = _draw_masks(FreshMasks(keep, np.random.default_rng(9)), sizes, widths)
-    reference = FreshMasks(keep, np.random.default_rng(9))
-    for t, mb in enumerate(sizes):
-        pos = offsets[t]
-        for mask, n, p in zip(reference(int(mb), widths), widths, keep):
-            if p == 1.0:
-                assert mask is None
-                continue
-            np.testing.assert_array_equal(flat[pos:pos + mb * n].reshape(n, mb).T, mask)
-            pos += mb * n
+def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does():
+    """The kernel draws from the run's Generator itself: same numbers, same final state."""
+    from reglab.training import _kernels as k
+    from reglab.training.fast import prepare
+    prepare("float64")
+    W = [np.full((5, 2), 0.1), np.full((4, 5), 0.1), np.full((1, 4), 0.1)]
+    b = [np.zeros(5), np.zeros(4), np.zeros(1)]
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    keep = np.array([0.7, 0.5])
+    ours, theirs = np.random.default_rng(9), FreshMasks((0.7, 0.5), np.random.default_rng(9))
+    one = np.ones(1, np.int64)
+    k.run_steps(*k.pack(W, b), X, X.T.copy(), np.array([0, 1, 0, 1, 1, 0]), one, one * 0, one * 6, False,
+                np.zeros(2, np.int64), keep, ours, True, np.zeros(1, np.bool_), one * 0,
+                np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]), False, np.empty(1), 0)
+    theirs(6, (5, 4))
+    assert ours.random() == theirs.rng.random()
 
 
 @pytest.mark.parametrize("keep_prob, rtol", [(1.0, 1e-6), (0.9, 1e-3)])

@@ -49,24 +49,21 @@ def unpack(flat, weights, biases) -> None:
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _forward_product(W, A, b, Z):
-    """``Z = W @ A + b[:, None]`` (reference: ``A @ W.T + b``), ``Z`` is ``(n_out, m)``."""
+def _forward_product(W, A, Z):
+    """``Z = W @ A`` (reference: ``A @ W.T``, the bias added after), ``Z`` is ``(n_out, m)``."""
     n_out, n_in = W.shape
     m = A.shape[1]
     if n_out * n_in >= BLAS_MIN_WEIGHTS:
         np.dot(W, A, Z)
-    else:
-        for j in range(n_out):
-            for i in range(m):
-                Z[j, i] = 0.0
-            for k in range(n_in):
-                w = W[j, k]
-                for i in range(m):
-                    Z[j, i] += w * A[k, i]
+        return
     for j in range(n_out):
-        bj = b[j]
+        w = W[j, 0]
         for i in range(m):
-            Z[j, i] = Z[j, i] + bj
+            Z[j, i] = w * A[0, i]
+        for k in range(1, n_in):
+            w = W[j, k]
+            for i in range(m):
+                Z[j, i] += w * A[k, i]
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -92,14 +89,15 @@ def _input_product(W, dZ, dA):
     m = dZ.shape[1]
     if n_out * n_in >= BLAS_MIN_WEIGHTS:
         np.dot(W.T, dZ, dA)
-    else:
-        for k in range(n_in):
+        return
+    for k in range(n_in):
+        w = W[0, k]
+        for i in range(m):
+            dA[k, i] = w * dZ[0, i]
+        for j in range(1, n_out):
+            w = W[j, k]
             for i in range(m):
-                dA[k, i] = 0.0
-            for j in range(n_out):
-                w = W[j, k]
-                for i in range(m):
-                    dA[k, i] += w * dZ[j, i]
+                dA[k, i] += w * dZ[j, i]
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -132,42 +130,52 @@ def _expit(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _activate(Z, H, code, slope):
-    """``H = g(Z)``; one loop per activation so that each vectorizes."""
-    n, m = Z.shape
-    if code == 0:
-        for j in range(n):
-            for i in range(m):
-                z = Z[j, i]
-                H[j, i] = z if not z < 0.0 else 0.0 * z  # np.maximum(Z, 0.0), NaN kept
-    elif code == 1:
-        for j in range(n):
-            for i in range(m):
-                z = Z[j, i]
-                H[j, i] = z if z > 0 else slope * z
-    elif code == 2:
-        for j in range(n):
-            for i in range(m):
-                H[j, i] = math.tanh(Z[j, i])
-    else:
-        for j in range(n):
-            for i in range(m):
-                H[j, i] = _expit(Z[j, i])
+def _add_bias(Z, b):
+    """In place: ``Z + b`` (the output layer's logits)."""
+    for j in range(Z.shape[0]):
+        bj = b[j]
+        for i in range(Z.shape[1]):
+            Z[j, i] = Z[j, i] + bj
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_backward(dA, Z, H, code, one, slope):
-    """In place: ``dA`` becomes ``dZ = dA * g'(Z)`` as the reference writes it."""
+def _activate(H, b, code, slope):
+    """In place: ``H = g(H + b)``, the bias and the activation in one pass per row."""
+    n, m = H.shape
+    for j in range(n):
+        bj = b[j]
+        if code == 0:
+            for i in range(m):
+                z = H[j, i] + bj
+                H[j, i] = z if not z < 0.0 else 0.0  # np.maximum(Z, 0.0), NaN kept
+        elif code == 1:
+            for i in range(m):
+                z = H[j, i] + bj
+                H[j, i] = z if z > 0 else slope * z
+        elif code == 2:
+            for i in range(m):
+                H[j, i] = math.tanh(H[j, i] + bj)
+        else:
+            for i in range(m):
+                H[j, i] = _expit(H[j, i] + bj)
+
+
+@njit(cache=True, error_model="numpy")
+def _activation_backward(dA, H, code, one, slope):
+    """In place: ``dA`` becomes ``dZ = dA * g'(Z)`` as the reference writes it.
+
+    ``H = g(Z)``; for relu and leaky relu ``H > 0`` exactly where ``Z > 0``.
+    """
     n, m = dA.shape
     zero = 0.0 * one
     if code == 0:
         for j in range(n):
             for i in range(m):
-                dA[j, i] = dA[j, i] * (one if Z[j, i] > 0 else zero)
+                dA[j, i] = dA[j, i] * (one if H[j, i] > 0 else zero)
     elif code == 1:
         for j in range(n):
             for i in range(m):
-                dA[j, i] = dA[j, i] * (one if Z[j, i] > 0 else slope)
+                dA[j, i] = dA[j, i] * (one if H[j, i] > 0 else slope)
     elif code == 2:
         for j in range(n):
             for i in range(m):
@@ -216,8 +224,8 @@ def _output(Z, y, dZ, softmax, one):
 
 
 @njit(cache=True, error_model="numpy")
-def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, masks, mask_off,
-              consts, softmax, costs, first):
+def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, rng, fresh,
+              masks, mask_off, fail_masks, consts, softmax, costs, first):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.
 
     Parameters
@@ -228,8 +236,14 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     idx, starts, sizes : step ``t`` trains on rows ``idx[starts[t]:starts[t] + sizes[t]]``
         when ``gather``; otherwise on all of ``XT``
     acts : int64 code per hidden layer; keep : keep probability per hidden layer
-    masks, mask_off : bool dropout masks of every step, flattened; step ``t``'s
-        begin at ``mask_off[t]``, one ``(n[l], m)`` block per layer with keep < 1
+    rng, fresh : with ``fresh``, every step draws its dropout masks from ``rng``
+        (the run's mask generator, whose state advances) exactly as
+        ``FreshMasks`` does: ``rng.random((m, n[l])) < keep[l]`` per layer with
+        keep < 1, in layer order
+    masks, mask_off : otherwise (the course's masks), the bool masks flattened;
+        step ``t``'s begin at ``mask_off[t]``, one ``(n[l], m)`` block per layer
+        with keep < 1
+    fail_masks : receives the masks of a step whose cost is not finite (same layout)
     consts : ``[learning_rate, l2, l1, leaky slope, 1]`` in the compute dtype
 
     Returns
@@ -250,13 +264,32 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     lr, l2, l1, slope, one = consts[0], consts[1], consts[2], consts[3], consts[4]
     dtype = consts.dtype
     mf = np.empty(1, dtype)
+    l1_m = np.empty(1, dtype)
+    Gs = [np.empty_like(W) for W in Ws]
+    # Buffers of one batch size, made again only when the size changes (last batch).
+    cur = -1
+    Hb = [np.empty((0, 0), dtype)]
+    Ab = [np.empty((0, 0), dtype)]
+    dAb = [np.empty((0, 0), dtype)]
+    Db = [np.empty((0, 0), np.bool_)]
+    A0b = np.empty((0, 0), dtype)
+    yg = np.empty(0, np.int64)
+    no_mask = np.empty((0, 0), np.bool_)
     for t in range(len(starts)):
         mb = sizes[t]
         mf[0] = mb
         m_ = mf[0]  # m in the compute dtype, as NumPy divides by it
+        if mb != cur:
+            cur = mb
+            Hb = [np.empty((W.shape[0], mb), dtype) for W in Ws]
+            Ab = [np.empty((W.shape[0], mb), dtype) for W in Ws]
+            dAb = [np.empty((W.shape[1], mb), dtype) for W in Ws]
+            Db = [np.empty((W.shape[0], mb), np.bool_) for W in Ws]
+            A0b = np.empty((X.shape[1], mb), dtype)
+            yg = np.empty(mb, np.int64)
         if gather:
-            A0 = np.empty((X.shape[1], mb), dtype)
-            yb = np.empty(mb, np.int64)
+            A0 = A0b
+            yb = yg
             for i in range(mb):
                 r = idx[starts[t] + i]
                 yb[i] = y[r]
@@ -266,34 +299,42 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             A0 = XT
             yb = y
         ins = [A0]
-        Zs = []
         Hs = []
+        Ds = []
         off = mask_off[t]
         for l in range(L):
             W = Ws[l]
-            Z = np.empty((W.shape[0], mb), dtype)
-            _forward_product(W, ins[l], bs[l], Z)
-            Zs.append(Z)
+            H = Hb[l]
+            _forward_product(W, ins[l], H)
             if l == L - 1:
+                _add_bias(H, bs[l])
+                logits = H
                 break
-            H = np.empty_like(Z)
-            _activate(Z, H, acts[l], slope)
+            _activate(H, bs[l], acts[l], slope)
             Hs.append(H)
             p = keep[l]
+            n = H.shape[0]
             if p < 1:
-                n = H.shape[0]
-                A = np.empty_like(H)
+                if fresh:
+                    D = Db[l]
+                    for i in range(mb):  # the reference's (m, n) draw order
+                        for j in range(n):
+                            D[j, i] = rng.random() < p
+                else:
+                    D = masks[off:off + n * mb].reshape((n, mb))
+                    off += mb * n
+                A = Ab[l]
                 for j in range(n):
-                    base = off + j * mb
                     for i in range(mb):
-                        d = one if masks[base + i] else 0.0 * one
+                        d = one if D[j, i] else 0.0 * one
                         A[j, i] = (H[j, i] * d) / p
-                off += mb * n
                 ins.append(A)
             else:
+                D = no_mask
                 ins.append(H)
-        dZ = np.empty_like(Zs[L - 1])
-        c = _output(Zs[L - 1], yb, dZ, softmax, one)
+            Ds.append(D)
+        dZ = Ab[L - 1]
+        c = _output(logits, yb, dZ, softmax, one)
         penalty = 0.0
         if l2 > 0:
             sq = 0.0
@@ -308,23 +349,20 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         c = c + penalty
         costs[first + t] = c
         if not math.isfinite(c):
+            pos = 0
+            for D in Ds:
+                fail_masks[pos:pos + D.size] = D.ravel()
+                pos += D.size
             return t
-        l1_m = np.empty(1, dtype)
         l1_m[0] = float(l1) / mb  # the reference's lambd / m, a Python float
-        off = mask_off[t]
-        ends = np.empty(L, np.int64)  # where each dropout layer's masks begin
-        for l in range(L - 1):
-            ends[l] = off
-            if keep[l] < 1:
-                off += mb * Hs[l].shape[0]
         for l in range(L - 1, -1, -1):
             W = Ws[l]
             b = bs[l]
             A_prev = ins[l]
             if l > 0:
-                dA = np.empty_like(A_prev)
+                dA = dAb[l]
                 _input_product(W, dZ, dA)  # with W before its update
-            G = np.empty_like(W)
+            G = Gs[l]
             _weight_product(dZ, A_prev, G)
             for j in range(W.shape[0]):
                 for k in range(W.shape[1]):
@@ -340,12 +378,11 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                 break
             p = keep[l - 1]
             if p < 1:
-                n = dA.shape[0]
-                for j in range(n):
-                    base = ends[l - 1] + j * mb
+                D = Ds[l - 1]
+                for j in range(dA.shape[0]):
                     for i in range(mb):
-                        d = one if masks[base + i] else 0.0 * one
+                        d = one if D[j, i] else 0.0 * one
                         dA[j, i] = (dA[j, i] * d) / p
-            _activation_backward(dA, Zs[l - 1], Hs[l - 1], acts[l - 1], one, slope)
+            _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
     return len(starts)

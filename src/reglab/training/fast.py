@@ -7,10 +7,11 @@ two evaluations the steps run inside one compiled call
 (:func:`reglab.training._kernels.run_steps`); the evaluations, early stopping,
 callbacks and error reports stay the reference's own Python code.
 
-The random streams are the reference's: the dropout masks of a chunk are drawn
-from the run's mask generator in one call, which yields exactly the numbers the
-reference's per-step, per-layer ``rng.random((m, n))`` calls yield, in the same
-order; mini-batch orders come from the shuffle generator once per epoch; the
+The random streams are the reference's: the kernel draws the dropout masks from
+the run's own mask generator (numba calls the generator's bit generator, so
+the numbers and the generator's state are those of the reference's per-step,
+per-layer ``rng.random((m, n))`` calls, in the same order); the course's masks
+are the reference sampler's own arrays; mini-batch orders come from the shuffle generator once per epoch; the
 augmenter runs in Python on each batch (one compiled step per batch then).
 What differs is only the order of the sums inside the products, so costs agree
 with the reference to about 1e-12 relative (tests hold them to 1e-9).
@@ -33,8 +34,6 @@ from ..nn.activations import LEAKY_SLOPE
 from ..nn.dropout import CourseMasks, FreshMasks
 
 _ACT_CODES = {"relu": 0, "leaky_relu": 1, "tanh": 2, "sigmoid": 3}
-#: At most this many dropout draws (8 bytes each) are held for one chunk of steps.
-MAX_CHUNK_DRAWS = 4_000_000
 
 
 def user_cache_dir() -> Path:
@@ -75,9 +74,10 @@ def prepare(dtype) -> None:
     b = [np.zeros(2, dtype), np.zeros(1, dtype)]
     X = np.ones((2, 2), dtype)
     one = np.ones(1, np.int64)
-    k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0,
-                one * 2, False, np.zeros(1, np.int64), np.ones(1, dtype), np.zeros(1, np.bool_),
-                one * 0, np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0)
+    k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
+                np.zeros(1, np.int64), np.ones(1, dtype), np.random.default_rng(0), False,
+                np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
+                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0)
     _READY.add(dtype)
 
 
@@ -95,49 +95,29 @@ class _Batches:
         return self.order[k * self.size:(k + 1) * self.size]
 
 
-def _draw_masks(sampler, sizes, widths) -> tuple[np.ndarray, np.ndarray]:
-    """Dropout masks of steps with batch ``sizes``, flattened, and where each step's begin.
+def _course_masks(sampler: CourseMasks, sizes, widths) -> tuple[np.ndarray, np.ndarray]:
+    """The course's masks for steps with batch ``sizes``, flattened, and where each step's begin.
 
-    Step ``t`` holds one block per layer with keep < 1, in layer order (the order
-    the reference's sampler draws them in), each the transposed ``(n[l], sizes[t])``
-    of the reference's ``(sizes[t], n[l])`` mask, the kernels' layout.
+    The course re-seeds every pass, so one set of masks per batch size serves
+    every step. A set holds one block per layer with keep < 1, in layer order,
+    each the transposed ``(n[l], m)`` of the sampler's ``(m, n[l])`` mask (the
+    kernels' layout).
     """
-    keep = sampler.keep_probs
     offsets = np.zeros(len(sizes), np.int64)
-    if isinstance(sampler, CourseMasks):
-        # The course re-seeds every pass: one set of masks per batch size serves every step.
-        blocks, where = [], {}
-        for t, mb in enumerate(sizes):
-            if mb not in where:
-                masks = sampler(int(mb), widths)
-                where[mb] = sum(b.size for b in blocks)
-                blocks.extend(np.ascontiguousarray(d.T).ravel()
-                              for d, p in zip(masks, keep) if p < 1)
-            offsets[t] = where[mb]
-        return np.concatenate(blocks), offsets
-    if not isinstance(sampler, FreshMasks):
-        raise TypeError(f"the fast engine cannot draw masks from {type(sampler).__name__}")
-    per_example = sum(n for n, p in zip(widths, keep) if p < 1)
-    total = int(np.sum(sizes)) * per_example
-    # One call draws what the per-step, per-layer calls draw, in the same order.
-    u = sampler.rng.random(total)
-    masks = np.empty(total, np.bool_)
-    pos = 0
+    blocks, where = [], {}
     for t, mb in enumerate(sizes):
-        offsets[t] = pos
-        for n, p in zip(widths, keep):
-            if p < 1:
-                masks[pos:pos + mb * n] = (u[pos:pos + mb * n].reshape(mb, n) < p).T.ravel()
-                pos += mb * n
-    return masks, offsets
+        if mb not in where:
+            masks = sampler(int(mb), widths)
+            where[mb] = sum(b.size for b in blocks)
+            blocks.extend(np.ascontiguousarray(d.T).ravel()
+                          for d, p in zip(masks, sampler.keep_probs) if p < 1)
+        offsets[t] = where[mb]
+    return np.concatenate(blocks), offsets
 
 
-def _chunk_end(step, n_steps, record_every, per_step_draws):
-    """The step before which the next evaluation (or the end, or the draw budget) falls."""
-    end = min(n_steps, (step // record_every + 1) * record_every)
-    if per_step_draws:
-        end = min(end, step + max(1, MAX_CHUNK_DRAWS // per_step_draws))
-    return end
+def _chunk_end(step: int, n_steps: int, record_every: int) -> int:
+    """The step at which the next evaluation (or the end) falls."""
+    return min(n_steps, (step // record_every + 1) * record_every)
 
 
 def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_batches,
@@ -168,11 +148,14 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     X = np.require(X, dtype, ["C", "W"])
     XT = np.require(X.T, dtype, ["C", "W"])
     y = np.require(y, np.int64, ["C", "W"])
-    drop_units = sum(n for n, p in zip(widths, keep) if p < 1) if sampler is not None else 0
-    per_step = drop_units * (min(config.batch_size, m) if batches else m)
+    fresh = isinstance(sampler, FreshMasks)
+    if sampler is not None and not fresh and not isinstance(sampler, CourseMasks):
+        raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
+    rng = sampler.rng if fresh else np.random.default_rng(0)  # the latter is never drawn from
+    no_masks = np.zeros(1, np.bool_)
     step, reason = 0, None
     while step < n_steps and reason is None:
-        end = step + 1 if augmenter is not None else _chunk_end(step, n_steps, record_every, per_step)
+        end = step + 1 if augmenter is not None else _chunk_end(step, n_steps, record_every)
         count = end - step
         if batches is not None:
             rows = [batches.rows(s) for s in range(step, end)]
@@ -187,16 +170,19 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
             Xs = np.require(Xb, dtype, ["C", "W"])
             XTs, ys, gather = np.require(Xs.T, dtype, ["C", "W"]), np.require(yb, np.int64, ["C", "W"]), False
             sizes = np.array([len(Xs)], np.int64)
-        masks, offsets = (_draw_masks(sampler, sizes, widths) if sampler is not None
-                          else (np.zeros(1, np.bool_), np.zeros(count, np.int64)))
+        if sampler is not None and not fresh:
+            masks, offsets = _course_masks(sampler, sizes, widths)
+        else:
+            masks, offsets = no_masks, np.zeros(len(sizes), np.int64)
+        fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
-                           masks, offsets, consts, softmax, history.costs, step)
+                           rng, fresh, masks, offsets, fail_masks, consts, softmax, history.costs, step)
         k.unpack(params, weights, biases)  # evaluate, fail and the network read these
         if done < count:
             step += done
-            fail(step, _where(weights, biases, Xs, ys, idx, starts[done], sizes[done], gather,
-                              masks, offsets[done], config, acts, keep))
+            fail(step, _where(weights, biases, Xs, idx, starts[done], sizes[done], gather,
+                              fail_masks, sampler is not None, config, acts, keep))
         step = end
         if step % record_every == 0 or step == n_steps:
             from .loop import _nonfinite_where
@@ -207,15 +193,15 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     return step, reason
 
 
-def _where(weights, biases, X, y, idx, start, size, gather, masks, offset, config, acts, keep):
+def _where(weights, biases, X, idx, start, size, gather, masks, dropout, config, acts, keep):
     """Name what went non-finite at a failed step, with the reference's forward pass."""
     from ..nn.activations import get_activation
     from ..nn.network import forward
     from .loop import _nonfinite_where
     Xb = X[idx[start:start + size]] if gather else X
-    step_masks, pos = [], offset
+    step_masks, pos = [], 0
     for n, p in zip(config.layers, keep):
-        if p < 1 and len(masks) > 1:
+        if p < 1 and dropout:
             step_masks.append(masks[pos:pos + size * n].reshape(n, size).T)
             pos += size * n
         else:
