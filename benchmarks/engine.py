@@ -15,6 +15,8 @@ Cases (issue 14):
   4. time per step as the examples (211 to 100,000) and the width (20 to 1024) grow
   compare: ``reglab compare`` with no arguments, cold (fresh numba cache) and warm,
      fast against reference engine (whole processes)
+  chaos (not a timing): the football run where no second engine can follow the
+     reference to 1e-9, beside the reference run on an input moved by one ulp
 
 Run: python benchmarks/engine.py [--cases 1,2,3,4,compare] [--repeats 3] [--football PATH]
 """
@@ -45,8 +47,13 @@ FOOTBALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "football.m
 
 # --- the course-style NumPy loop (examples in columns, as the course writes it) ---------
 
-def numpy_loop(X, y, sizes, lr, steps, *, lambd=0.0, keep_prob=1.0, batch=None, seed=0):
-    """Plain gradient descent as the course writes it, for any depth, sigmoid or softmax."""
+def numpy_loop(X, y, sizes, lr, steps, *, lambd=0.0, keep_prob=1.0, batch=None, seed=0,
+               course_masks=False):
+    """Plain gradient descent as the course writes it, for any depth, sigmoid or softmax.
+
+    ``course_masks``: the course's dropout, ``np.random.seed(1)`` then ``rand`` at
+    every forward pass (a local RandomState here, same numbers).
+    """
     rng = np.random.default_rng(seed)
     L = len(sizes) - 1
     W = [rng.standard_normal((sizes[l + 1], sizes[l])) / np.sqrt(sizes[l]) for l in range(L)]
@@ -67,11 +74,12 @@ def numpy_loop(X, y, sizes, lr, steps, *, lambd=0.0, keep_prob=1.0, batch=None, 
         m = A.shape[1]
         cache = [A]
         Ds = []
+        legacy = np.random.RandomState(1) if course_masks else None
         for l in range(L - 1):
             Z = np.dot(W[l], A) + b[l]
             A = np.maximum(0, Z)
             if keep_prob < 1:
-                D = rng.random(A.shape) < keep_prob
+                D = (legacy.rand(*A.shape) if course_masks else rng.random(A.shape)) < keep_prob
                 A = A * D / keep_prob
                 Ds.append(D)
             cache.append(A)
@@ -82,7 +90,8 @@ def numpy_loop(X, y, sizes, lr, steps, *, lambd=0.0, keep_prob=1.0, batch=None, 
             cost = -np.sum(Yb * np.log(AL)) / m
         else:
             AL = 1 / (1 + np.exp(-Z))
-            cost = 1. / m * np.nansum(-np.log(AL) * Yb - np.log(1 - AL) * (1 - Yb))
+            with np.errstate(divide="ignore", invalid="ignore"):  # the course's log(0)
+                cost = 1. / m * np.nansum(-np.log(AL) * Yb - np.log(1 - AL) * (1 - Yb))
         if lambd:
             cost += lambd / (2 * m) * sum(np.sum(np.square(w)) for w in W)
         costs.append(cost)
@@ -241,42 +250,49 @@ def product_peak() -> float:
     return 2 * 1024 ** 3 / best / 1e9
 
 
-def case1(football, repeats):
-    print("\nCase 1: football [2, 20, 3, 1], 30000 full-batch iterations, lr 0.3")
+def case1(football, repeats, iterations):
+    print(f"\nCase 1: football [2, 20, 3, 1], {iterations} full-batch iterations, lr 0.3")
     X, y = football.X_train, football.y_train
     sizes = (2, 20, 3, 1)
-    for label, settings in (("none", {}), ("L2 0.7", {"l2": 0.7}), ("dropout 0.86", {"keep_prob": 0.86})):
+    for label, settings in (("none", {}), ("L2 0.7", {"l2": 0.7}),
+                            ("dropout 0.86, a fresh mask every step", {"keep_prob": 0.86}),
+                            ("dropout 0.86, the course's masks", {"keep_prob": 0.86, "course_compat": True})):
         print(f"  {label}:")
-        config = TrainConfig(layers=(20, 3), init="course", learning_rate=0.3, iterations=30000,
+        config = TrainConfig(layers=(20, 3), init="course", learning_rate=0.3, iterations=iterations,
                              record_every=1000, **settings)
         lambd, keep = settings.get("l2", 0.0), settings.get("keep_prob", 1.0)
+        course_masks = settings.get("course_compat", False)
         contenders = {
             "reglab fast": reglab_run(X, y, dataclasses.replace(config, engine="fast")),
             "reglab reference": reglab_run(X, y, dataclasses.replace(config, engine="reference")),
-            "course-style NumPy": lambda: numpy_loop(X, y, sizes, 0.3, 30000, lambd=lambd, keep_prob=keep),
+            "course-style NumPy": lambda: numpy_loop(X, y, sizes, 0.3, iterations, lambd=lambd, keep_prob=keep,
+                                                     course_masks=course_masks),
         }
+        if course_masks:  # the other libraries draw fresh masks: timed in the setting above
+            race(contenders, repeats)
+            continue
         if have("torch"):
-            contenders["PyTorch eager (1 thread)"] = lambda: torch_loop(X, y, sizes, 0.3, 30000,
+            contenders["PyTorch eager (1 thread)"] = lambda: torch_loop(X, y, sizes, 0.3, iterations,
                                                                          lambd=lambd, keep_prob=keep)
         if have("jax"):
-            compile_s, run = jax_loop_factory(X, y, sizes, 0.3, 30000, lambd=lambd, keep_prob=keep)
+            compile_s, run = jax_loop_factory(X, y, sizes, 0.3, iterations, lambd=lambd, keep_prob=keep)
             print(f"    (JAX compile {compile_s:.2f} s, not in the time below)")
             contenders["JAX jit loop"] = run
         if keep == 1.0:  # MLPClassifier has no dropout
-            contenders["sklearn MLPClassifier"] = lambda: sklearn_loop(X, y, sizes, 0.3, 30000, lambd=lambd)
+            contenders["sklearn MLPClassifier"] = lambda: sklearn_loop(X, y, sizes, 0.3, iterations, lambd=lambd)
         race(contenders, repeats)
 
 
-def case2(football, repeats, baseline_runs):
+def case2(football, repeats, baseline_runs, iterations):
     from reglab.experiments.runner import RunSpec, run_all
-    print("\nCase 2: 64 football runs (8 L2 strengths x 8 seeds), 30000 iterations each")
+    print(f"\nCase 2: 64 football runs (8 L2 strengths x 8 seeds), {iterations} iterations each")
     X, y = football.X_train, football.y_train
     strengths = [0.0, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0]
     specs = [RunSpec("l2", {"l2": s}, seed) for s in strengths for seed in range(8)]
-    base = TrainConfig(layers=(20, 3), init="course", learning_rate=0.3, iterations=30000,
+    base = TrainConfig(layers=(20, 3), init="course", learning_rate=0.3, iterations=iterations,
                        record_every=1000, engine="fast")
     peak = product_peak()
-    flops = flops_per_step((2, 20, 3, 1), len(X)) * 30000
+    flops = flops_per_step((2, 20, 3, 1), len(X)) * iterations
     print(f"    float64 product peak (1 core, 1024x1024 @ 1024x1024): {peak:.1f} GFLOP/s; "
           f"{flops / 1e9:.2f} GFLOP of products per training")
     rates = {"reglab fast, 64 runs, 2 processes": [], "reglab fast, 64 runs, 1 process": [],
@@ -289,7 +305,7 @@ def case2(football, repeats, baseline_runs):
                 rates[name].append(len(specs) / t)
             elif name.startswith("course"):
                 with threadpool_limits(1):
-                    t = timed(lambda: [numpy_loop(X, y, (2, 20, 3, 1), 0.3, 30000, lambd=s, seed=i)
+                    t = timed(lambda: [numpy_loop(X, y, (2, 20, 3, 1), 0.3, iterations, lambd=s, seed=i)
                                        for i, s in enumerate(strengths[:baseline_runs])])
                 rates[name].append(baseline_runs / t)
             else:
@@ -351,6 +367,24 @@ def case4(repeats):
               f"{med['numpy'] / med['fast']:9.2f}x {fl / med['fast'] / 1e3:12.2f}")
 
 
+def chaos(football):
+    """Not a timing: where the reference disagrees with itself (see docs/engine.md)."""
+    print("\nChaos: football, lr 0.3, init course, seed 0, fresh masks, no regularization")
+    config = TrainConfig(layers=(20, 3), init="course", learning_rate=0.3, iterations=30000,
+                         record_every=1000)
+    X = football.X_train
+    X_moved = X.copy()
+    X_moved[0, 0] = np.nextafter(X_moved[0, 0], np.inf)
+    ref = train(X, football.y_train, dataclasses.replace(config, engine="reference")).history.costs
+    runs = {"fast engine": (X, "fast"), "reference, X[0, 0] moved one ulp": (X_moved, "reference")}
+    for name, (data, engine) in runs.items():
+        costs = train(data, football.y_train, dataclasses.replace(config, engine=engine)).history.costs
+        rel = np.abs(costs - ref) / np.abs(ref)
+        beyond = {tol: int(np.argmax(rel > tol)) if rel.max() > tol else None for tol in (1e-9, 1e-3)}
+        print(f"    {name:36s} max rel. difference steps 0-10000 {rel[:10000].max():.1e}; "
+              f"first step beyond 1e-9: {beyond[1e-9]}, beyond 1e-3: {beyond[1e-3]}")
+
+
 def compare_cli(repeats):
     print("\n`reglab compare` with no arguments, whole process (2 worker processes)")
     times = {"fast cold": [], "fast warm": [], "reference": []}
@@ -379,6 +413,8 @@ def main():
     parser.add_argument("--baseline-runs", type=int, default=4,
                         help="Case 2: sequential baseline runs timed (their rate is per training).")
     parser.add_argument("--football", default=str(FOOTBALL))
+    parser.add_argument("--iterations", type=int, default=30000,
+                        help="Cases 1 and 2: full-batch iterations per training (the issue's: 30000).")
     args = parser.parse_args()
     cases = args.cases.split(",")
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.processor() or platform.machine()}, "
@@ -388,12 +424,12 @@ def main():
     t0 = time.perf_counter()
     prepare("float64")
     print(f"fast engine ready (numba import and cache load, or compilation) in {time.perf_counter() - t0:.2f} s")
-    football = load_football(args.football) if {"1", "2"} & set(cases) else None
+    football = load_football(args.football) if {"1", "2", "chaos"} & set(cases) else None
     with threadpool_limits(1):
         if "1" in cases:
-            case1(football, args.repeats)
+            case1(football, args.repeats, args.iterations)
     if "2" in cases:
-        case2(football, args.repeats, args.baseline_runs)
+        case2(football, args.repeats, args.baseline_runs, args.iterations)
     with threadpool_limits(1):
         if "3" in cases:
             case3(args.repeats)
@@ -401,6 +437,8 @@ def main():
             case4(args.repeats)
     if "compare" in cases:
         compare_cli(args.repeats)
+    if "chaos" in cases:
+        chaos(football)
 
 
 if __name__ == "__main__":
