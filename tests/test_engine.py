@@ -164,7 +164,8 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
     one = np.ones(1, np.int64)
     k.run_steps(*k.pack(W, b), X, X.T.copy(), np.array([0, 1, 0, 1, 1, 0]), one, one * 0, one * 6, False,
                 np.zeros(2, np.int64), keep, ours, True, np.zeros(1, np.bool_), one * 0,
-                np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]), False, np.empty(1), 0)
+                np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]), False, np.empty(1), 0,
+                np.zeros(1, np.int64))
     theirs(6, (5, 4))
     assert ours.random() == theirs.rng.random()
 
@@ -262,3 +263,32 @@ def test_numba_is_imported_only_by_a_fast_run_and_caches_in_the_user_cache_dir(t
     assert (first[2], first[3]) == ("0", "1")  # compiled...
     assert (second[2], second[3]) == ("1", "0")  # ...then loaded from the user's cache
     assert any((tmp_path / "cache" / "reglab" / "numba").rglob("*.nbi"))
+
+
+def test_ctrl_c_returns_the_same_partial_result(moons):
+    """A KeyboardInterrupt (here raised by the callback at step 150) ends both engines alike."""
+    def interrupt(step, history):
+        if step == 150:
+            raise KeyboardInterrupt
+    config = TrainConfig(layers=(8,), iterations=1000, record_every=50, keep_prob=0.9)
+    fast, ref = run_both(moons.X_train, moons.y_train, config, callback=interrupt)
+    assert fast.history.stop_reason == ref.history.stop_reason == "interrupted"
+    assert fast.history.stopped_at == ref.history.stopped_at == 150
+    assert_same_run(fast, ref, moons.X_test)
+
+
+def test_runs_in_worker_processes_match_the_reference(moons):
+    """compare/sweep's runner: fast runs in two worker processes, reference runs in this one."""
+    from reglab.experiments.runner import RunSpec, run_all
+    specs = [RunSpec("l2", {"l2": l2, "keep_prob": 0.8}, seed) for l2 in (0.0, 0.5) for seed in (0, 1)]
+    base = TrainConfig(layers=(8, 4), iterations=300, record_every=50)
+    fast = run_all(specs, moons, dataclasses.replace(base, engine="fast"), jobs=2)
+    ref = run_all(specs, moons, dataclasses.replace(base, engine="reference"), jobs=1)
+    by_key = {r.key: r for r in ref}
+    assert len(fast) == len(ref) == 4
+    for r in fast:
+        other = by_key[r.key]
+        assert r.history["engine"] == "fast" and other.history["engine"] == "reference"
+        np.testing.assert_allclose(r.costs, other.costs, rtol=RTOL, atol=0)
+        assert (r.train_accuracy, r.test_accuracy, r.dev_accuracy) == (
+            other.train_accuracy, other.test_accuracy, other.dev_accuracy)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import ReglabError
 from ..nn.network import Network
-from ..training.loop import TrainConfig, train
+from ..training.loop import TrainConfig, resolve_engine, train
 
 #: A weight counts as "near zero" below this magnitude (L1 drives weights there).
 NEAR_ZERO = 1e-3
@@ -130,6 +130,13 @@ def _one_thread():
     threadpool_limits(1)
 
 
+def _prepare_engine(base: TrainConfig) -> None:
+    # Load (or compile) the fast engine once here: workers forked afterwards inherit it.
+    if resolve_engine(base.engine) == "fast":
+        from ..training.fast import prepare
+        prepare(base.dtype)
+
+
 def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> list:
     """Run every spec; return the records (failed runs carry ``error``).
 
@@ -161,6 +168,7 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
         except KeyboardInterrupt:
             pass
         return records
+    _prepare_engine(base)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=_one_thread)
     pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
     try:

@@ -225,7 +225,7 @@ def _output(Z, y, dZ, softmax, one):
 
 @njit(cache=True, error_model="numpy")
 def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, rng, fresh,
-              masks, mask_off, fail_masks, consts, softmax, costs, first):
+              masks, mask_off, fail_masks, consts, softmax, costs, first, progress):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.
 
     Parameters
@@ -244,6 +244,8 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         step ``t``'s begin at ``mask_off[t]``, one ``(n[l], m)`` block per layer
         with keep < 1
     fail_masks : receives the masks of a step whose cost is not finite (same layout)
+    progress : ``progress[0]`` is set to the number of steps whose update is made,
+        after each step (what a Ctrl-C that arrives during the call leaves behind)
     consts : ``[learning_rate, l2, l1, leaky slope, 1]`` in the compute dtype
 
     Returns
@@ -385,4 +387,5 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                         dA[j, i] = (dA[j, i] * d) / p
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
+        progress[0] = t + 1
     return len(starts)

@@ -77,7 +77,7 @@ def prepare(dtype) -> None:
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
                 np.zeros(1, np.int64), np.ones(1, dtype), np.random.default_rng(0), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
-                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0)
+                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(1, np.int64))
     _READY.add(dtype)
 
 
@@ -153,43 +153,53 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
         raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
     rng = sampler.rng if fresh else np.random.default_rng(0)  # the latter is never drawn from
     no_masks = np.zeros(1, np.bool_)
+    progress = np.zeros(1, np.int64)
     step, reason = 0, None
-    while step < n_steps and reason is None:
-        end = step + 1 if augmenter is not None else _chunk_end(step, n_steps, record_every)
-        count = end - step
-        if batches is not None:
-            rows = [batches.rows(s) for s in range(step, end)]
-            sizes = np.array([len(r) for r in rows], np.int64)
-            idx = np.concatenate(rows)
-        else:
-            sizes, idx = np.full(count, m, np.int64), np.zeros(1, np.int64)
-        Xs, XTs, ys, gather = X, XT, y, batches is not None
-        if augmenter is not None:
-            Xb, yb = (X[idx], y[idx]) if gather else (X, y)
-            Xb, yb = augmenter.transform(Xb, yb, augment_rng)
-            Xs = np.require(Xb, dtype, ["C", "W"])
-            XTs, ys, gather = np.require(Xs.T, dtype, ["C", "W"]), np.require(yb, np.int64, ["C", "W"]), False
-            sizes = np.array([len(Xs)], np.int64)
-        if sampler is not None and not fresh:
-            masks, offsets = _course_masks(sampler, sizes, widths)
-        else:
-            masks, offsets = no_masks, np.zeros(len(sizes), np.int64)
-        fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
-                           rng, fresh, masks, offsets, fail_masks, consts, softmax, history.costs, step)
-        k.unpack(params, weights, biases)  # evaluate, fail and the network read these
-        if done < count:
-            step += done
-            fail(step, _where(weights, biases, Xs, idx, starts[done], sizes[done], gather,
-                              fail_masks, sampler is not None, config, acts, keep))
-        step = end
-        if step % record_every == 0 or step == n_steps:
-            from .loop import _nonfinite_where
-            where = _nonfinite_where(weights, biases)
-            if where is not None:
-                fail(step, where)
-            reason = evaluate(step)
+    try:
+        while step < n_steps and reason is None:
+            end = step + 1 if augmenter is not None else _chunk_end(step, n_steps, record_every)
+            count = end - step
+            if batches is not None:
+                rows = [batches.rows(s) for s in range(step, end)]
+                sizes = np.array([len(r) for r in rows], np.int64)
+                idx = np.concatenate(rows)
+            else:
+                sizes, idx = np.full(count, m, np.int64), np.zeros(1, np.int64)
+            Xs, XTs, ys, gather = X, XT, y, batches is not None
+            if augmenter is not None:
+                Xb, yb = (X[idx], y[idx]) if gather else (X, y)
+                Xb, yb = augmenter.transform(Xb, yb, augment_rng)
+                Xs = np.require(Xb, dtype, ["C", "W"])
+                XTs, ys, gather = np.require(Xs.T, dtype, ["C", "W"]), np.require(yb, np.int64, ["C", "W"]), False
+                sizes = np.array([len(Xs)], np.int64)
+            if sampler is not None and not fresh:
+                masks, offsets = _course_masks(sampler, sizes, widths)
+            else:
+                masks, offsets = no_masks, np.zeros(len(sizes), np.int64)
+            fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+            progress[0] = 0
+            history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
+            done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
+                               rng, fresh, masks, offsets, fail_masks, consts, softmax, history.costs, step,
+                               progress)
+            k.unpack(params, weights, biases)  # evaluate, fail and the network read these
+            if done < count:
+                step += done
+                fail(step, _where(weights, biases, Xs, idx, starts[done], sizes[done], gather,
+                                  fail_masks, sampler is not None, config, acts, keep))
+            step = end
+            if step % record_every == 0 or step == n_steps:
+                from .loop import _nonfinite_where
+                where = _nonfinite_where(weights, biases)
+                if where is not None:
+                    fail(step, where)
+                reason = evaluate(step)
+    except KeyboardInterrupt:
+        # Ctrl-C surfaces when the compiled call returns or in Python code; at any
+        # point the parameters hold history.stopped_at + progress[0] steps.
+        k.unpack(params, weights, biases)
+        return int(history.stopped_at + progress[0]), "interrupted"
     return step, reason
 
 
