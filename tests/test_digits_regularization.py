@@ -22,8 +22,11 @@ from reglab.data import load_dataset, subsample_train
 def test_l2_dropout_early_stopping_and_augmentation_on_digits():
     data = subsample_train(load_dataset("digits", dev=True), 500, seed=0)
     assert data.has_dev and len(data.X_dev) == 360
+    # engine="reference": at learning rate 0.5 the L2 runs oscillate, and from about step 500
+    # on a change in the last bit of a product (another summation order, another engine)
+    # moves the weights of step 1000; the figures below are the reference's trajectory.
     config = TrainConfig(layers=(256, 128), iterations=1000, learning_rate=0.5, record_every=10,
-                         monitor="dev_accuracy")
+                         monitor="dev_accuracy", engine="reference")
     settings = [Setting("none"), Setting("l2", l2=4.0), Setting("dropout", keep_prob=0.7),
                 Setting("early-stopping", early_stopping=10), Setting("augment", augment="noise:0.2")]
     records = compare(data, config, settings, seeds=range(3), jobs=2)

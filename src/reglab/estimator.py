@@ -181,11 +181,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
         options = dict(layers=layers, hidden=self.activation, init=self.init, l2=float(self.l2),
                        l1=float(self.l1), keep_prob=keep, learning_rate=float(self.learning_rate),
                        seed=seed, augment=self.augment, **schedule, **record, **stopping)
-        if "engine" in TrainConfig.__dataclass_fields__:
-            options["engine"] = self.engine
-        elif self.engine == "fast":
-            raise InputError("engine='fast' is not available in this build of reglab; use 'auto' or 'reference'")
-        return TrainConfig(**options)
+        return TrainConfig(**options, engine=self.engine)
 
     # -- fitting ---------------------------------------------------------------------------
 

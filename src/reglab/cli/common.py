@@ -392,6 +392,10 @@ def model_options(layers: str = "20,3", iterations: int = 10000, layers_grid: bo
                      help="Full-batch gradient-descent steps."),
         click.option("--epochs", type=int, default=None, help="Mini-batch training: epochs (with --batch-size)."),
         click.option("--batch-size", type=int, default=None, help="Mini-batch size (with --epochs)."),
+        click.option("--engine", type=click.Choice(["auto", "reference", "fast"]), default="auto",
+                     show_default=True,
+                     help="Training engine: the compiled fast one (auto: when numba is installed) "
+                          "or the reference loop; both give the same results."),
     ]
     return lambda fn: _apply(fn, options)
 

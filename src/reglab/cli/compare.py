@@ -112,7 +112,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     if course_mode:  # the course fixes the network and the data; say so rather than ignore options
         ctx = click.get_current_context()
         given = [f"--{name.replace('_', '-')}" for name in ctx.params
-                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode")
+                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode", "engine")
                  and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
         if given:
             raise CommandError(f"--course runs the course's own network and settings; "
@@ -122,7 +122,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                      default="field", need_dev=not course_mode, verb="compare")
     seed_list = list(range(seeds))
     if course_mode:
-        base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300)
+        base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300,
+                                   engine=model["engine"])
         settings = [Setting("none"), Setting("l2", l2=0.7), Setting("dropout", keep_prob=0.86)]
     else:
         base = make_config(**model, record_every=max(1, total_steps(model, len(data.y_train)) // 100))

@@ -194,7 +194,8 @@ def _history_json(history, print_every: int) -> dict:
     """The costs, stop and evaluation history of a run, as ``train --json`` writes them."""
     return {"costs": {str(t): c for t, c in history.costs_every(print_every).items()},
             "steps": history.stopped_at, "stop_reason": history.stop_reason,
-            "best_step": history.best_step, "warnings": list(history.warnings),
+            "engine": history.engine, "best_step": history.best_step,
+            "warnings": list(history.warnings),
             "history": {"eval_steps": history.eval_steps, "train_cost": history.train_cost,
                         "train_accuracy": history.train_accuracy, "dev_cost": history.dev_cost,
                         "dev_accuracy": history.dev_accuracy, "weight_norms": history.weight_norms}}

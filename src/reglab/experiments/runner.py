@@ -33,7 +33,7 @@ import numpy as np
 from .._validation import ReglabError
 from ..nn.network import Network
 from ..training.health import DeadNetworkWarning
-from ..training.loop import TrainConfig, train
+from ..training.loop import TrainConfig, resolve_engine, train
 from ..training.resources import check_memory, estimate_bytes
 from .folders import _HELD, FolderBusy, folder_lock  # noqa: F401 - part of the runner's interface
 
@@ -121,7 +121,8 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
     history = {"eval_steps": h.eval_steps, "train_cost": h.train_cost, "train_loss": h.train_loss,
                "train_accuracy": h.train_accuracy, "dev_cost": h.dev_cost,
                "dev_accuracy": h.dev_accuracy, "weight_norms": h.weight_norms,
-               "costs": _sampled_costs(h.costs), "best_step": h.best_step, "warnings": h.warnings}
+               "costs": _sampled_costs(h.costs), "best_step": h.best_step, "warnings": h.warnings,
+               "engine": h.engine}
     return RunRecord(
         group=spec.group, params=spec.params, seed=spec.seed,
         train_accuracy=net.accuracy(data.X_train, data.y_train),
@@ -210,6 +211,13 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _prepare_engine(base: TrainConfig) -> None:
+    # Load (or compile) the fast engine once here: workers forked afterwards inherit it.
+    if resolve_engine(base.engine) == "fast":
+        from ..training.fast import prepare
+        prepare(base.dtype)
+
+
 def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> list:
     """Run every spec; return the records (failed runs carry ``error``).
 
@@ -245,6 +253,7 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
             except KeyboardInterrupt:
                 _interrupted_by = _interrupted_by or signal.SIGINT
             return records
+        _prepare_engine(base)
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=worker_init)
         try:
             pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}

@@ -8,6 +8,7 @@ dropout and the Frobenius norm of every weight matrix.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 import warnings
@@ -28,6 +29,7 @@ from ..nn.regularizers import L1, L2
 from .resources import check_memory, estimate_bytes
 
 COURSE_INIT_SEED = 3
+ENGINES = ("auto", "reference", "fast")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,14 @@ class TrainConfig:
         only drives mini-batch shuffling.
     record_every : int, steps between evaluations (norms, accuracies, early stopping).
     record_per_epoch : bool, evaluate at the end of every epoch instead.
-    dtype : ``"float64"`` (default, exact) or ``"float32"``.
+    dtype : ``"float64"`` (default, exact) or ``"float32"`` (every array and
+        product in float32; the costs are reported as Python floats).
+    engine : {"auto", "reference", "fast"}
+        Which engine steps the network: ``"reference"`` is this module's loop (the
+        specification), ``"fast"`` the compiled engine of
+        :mod:`reglab.training.fast` (same random streams, same history; costs
+        agree to a relative 1e-9), ``"auto"`` the fast one when numba is
+        installed. ``history.engine`` says which one ran.
     early_stopping : int or None
         Patience: stop after this many evaluations without improvement of
         ``monitor`` (``dev_cost`` or ``dev_accuracy``; direction fixed by the
@@ -96,6 +105,7 @@ class TrainConfig:
     augment_mode: str = "online"
     augment_factor: int = 2
     allow_flips: bool = False
+    engine: str = "auto"
 
     def __post_init__(self):
         put = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass
@@ -137,6 +147,7 @@ class TrainConfig:
             parse_augment(self.augment)
         check_choice(self.augment_mode, "augment_mode", ("online", "offline"))
         put("augment_factor", check_int(self.augment_factor, "augment_factor", low=2))
+        check_choice(self.engine, "engine", ENGINES)
 
     def early_stopping_options(self) -> dict:
         return {"monitor": self.monitor, "patience": self.early_stopping,
@@ -194,6 +205,7 @@ class History:
     best_step: int | None = None
     #: Plain-words warnings about the trained network (see :mod:`reglab.training.health`).
     warnings: list = field(default_factory=list)
+    engine: str = "reference"
 
     def costs_every(self, every: int) -> dict[int, float]:
         """``{step: cost}`` for steps ``0, every, 2*every, ...`` that ran."""
@@ -269,6 +281,22 @@ def _check_initial(initial, config: TrainConfig, n_features: int, y, y_dev) -> t
     return initial.output, n_classes
 
 
+def resolve_engine(engine: str) -> str:
+    """The engine that runs for ``engine`` (``"auto"``: fast when numba is installed).
+
+    Every configuration :class:`TrainConfig` accepts is supported by both
+    engines, so ``"auto"`` depends only on numba being importable.
+    """
+    check_choice(engine, "engine", ENGINES)
+    if engine == "reference":
+        return engine
+    available = importlib.util.find_spec("numba") is not None
+    if engine == "fast" and not available:
+        raise InputError("engine='fast' needs numba (pip install numba), which is not installed; "
+                         "use engine='reference' or 'auto'")
+    return "fast" if available else "reference"
+
+
 def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
           callback=None, image_shape=None, symmetries=(), dataset_name=None,
           initial: Network | None = None) -> TrainResult:
@@ -341,6 +369,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
     regs = config.regularizers()
     lr = config.learning_rate
     widths = config.layers
+    engine = resolve_engine(config.engine)
 
     augmenter = None
     X_fit, y_fit = X, y
@@ -360,7 +389,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         n_batches, n_epochs = math.ceil(m / min(config.batch_size, m)), config.epochs
     n_steps = n_batches * n_epochs
     record_every = n_batches if config.record_per_epoch else config.record_every
-    history = History(costs=np.empty(n_steps))
+    history = History(costs=np.empty(n_steps), engine=engine)
     best = None
 
     def evaluate(step: int) -> str | None:
@@ -396,13 +425,24 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         error.history = history
         raise error
 
+    if engine == "fast":
+        from .fast import prepare  # numba is imported only here
+        prepare(dtype)  # load or compile before the clock starts
     start = time.perf_counter()
     step = 0
     # Overflow is detected and reported (fail), not left to NumPy warnings.
     with np.errstate(over="ignore", invalid="ignore"):
         reason = evaluate(0)
         try:
-            for _ in range(n_epochs if reason is None else 0):
+            if engine == "fast" and reason is None:
+                from .fast import run_fast
+                step, reason = run_fast(
+                    weights, biases, X_fit, y_fit, config, acts=config.hidden_activations,
+                    output=output_name, keep=keep, sampler=sampler, n_batches=n_batches,
+                    n_steps=n_steps, record_every=record_every, shuffle_rng=shuffle_rng,
+                    augmenter=augmenter, augment_rng=augment_rng, history=history,
+                    evaluate=evaluate, fail=fail)
+            for _ in range(n_epochs if reason is None and engine == "reference" else 0):
                 order = shuffle_rng.permutation(m) if n_batches > 1 else None
                 for k in range(n_batches):
                     if order is None:
@@ -418,7 +458,9 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
                     history.costs[step] = c
                     if not math.isfinite(c):
                         fail(step, _nonfinite_where(weights, biases, cache) or "the cost")
-                    dW, db = backward(weights, cache, output.dlogits(logits, yb), acts, masks, keep, regs)
+                    # astype: integer labels would otherwise lift float32 gradients to float64
+                    dlogits = output.dlogits(logits, yb).astype(dtype, copy=False)
+                    dW, db = backward(weights, cache, dlogits, acts, masks, keep, regs)
                     for l in range(len(weights)):
                         weights[l] -= lr * dW[l]
                         biases[l] -= lr * db[l]
