@@ -31,7 +31,10 @@ def small(**params):
 @parametrize_with_checks([RegularizedMLPClassifier(), RegularizedMLPClassifier(
     hidden_layer_sizes=(12, 6), l2=0.5, l1=0.01, keep_prob=(0.9, 0.8), batch_size=16,
     early_stopping=True, validation_fraction=0.2, max_iter=60)])
+@pytest.mark.filterwarnings("ignore::reglab.DeadNetworkWarning")
 def test_scikit_learn_estimator_checks(estimator, check):
+    # Some checks fit unscaled inputs around 100 with random labels: the first step
+    # kills every ReLU, and reglab rightly says so; only that warning is let through.
     check(estimator)
 
 

@@ -36,11 +36,11 @@ EXIT_FAILED = 1  # the job ran and its verdict is "fail" (reproduce, gradcheck)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT (128 + 2): scripts tell it from done
 
 
-def exit_interrupted(what: str):
+def exit_interrupted(what: str, signum: int | None = None):
     """End a command stopped by Ctrl-C (or SIGTERM) after it wrote what it had: say so, and
     exit 128 + the signal (130 for Ctrl-C, 143 for SIGTERM; see :func:`interrupted`)."""
-    stop = interrupted()
-    console.print(f"{what}; exit code {stop.exit_code} (interrupted)", style="yellow")
+    stop = interrupted(signum)
+    console.print(f"{what}; exit code {stop.exit_code} (interrupted)", style="yellow", soft_wrap=True)
     raise stop
 
 

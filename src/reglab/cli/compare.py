@@ -20,7 +20,7 @@ from ..experiments.compare import (GRIDS, Setting, check_settings, compare as co
                       default_settings, summarize, tune as tune_strengths)
 from ..data import load_football
 from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
-from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
+from .common import check_output_folder, lock_output, refuse_unused_options, warn
 
 from .compare_report import (COURSE_PREFIX, course_sentences, diagnoses, diagnosis_section, display_name,
                              make_figures, print_summary, print_table, tune_scores, write_report)
@@ -161,7 +161,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
             exact = dataclasses.replace(base, course_compat=True)
             course_settings = [Setting(COURSE_PREFIX + s.name, s.l2, s.l1, s.keep_prob) for s in settings]
             course_records = compare_settings(data, exact, course_settings, [0], jobs=jobs, on_done=done)
-        stopped = interrupted_by()  # an interrupted course part must not go on to the seeds
+        # an interrupted course part must not go on to the seeds
+        stopped = interrupted_by() if course_mode else None
         records = [] if stopped else compare_settings(data, base, settings, seed_list, jobs=jobs,
                                                       on_done=done)
         stopped = stopped or interrupted_by()
@@ -218,7 +219,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
     if stopped:  # what finished is written; the exit says it is not all
-        raise interrupted_exit(stopped)
+        exit_interrupted(f"{len(everything)} of {total} runs finished before the interruption; "
+                         f"their results are in {out}/", stopped)
     if failed:
         raise CommandFailed(f"every run of {', '.join(failed)} failed; see the table and {log.path}")
 

@@ -34,7 +34,7 @@ LAZY_VERBS = {
                  "Diagnose high bias, high variance or a dev/test mismatch, and say what to try."),
     "gradcheck": (".gradcheck", "gradcheck", "Check backprop against centred differences and say where it is wrong."),
     "playground": (".playground", "playground",
-                   "Train a small network live in the browser: boundaries, curves, side by side."),
+                   "Watch a small network train, live, in the browser."),
     "predict": (".predict", "predict", "Predict with a network saved by `reglab train --save`."),
     "sweep": (".sweep", "sweep", "Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."),
 }

@@ -14,7 +14,7 @@ from click.core import ParameterSource
 from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
                          early_stopping_options, guarded, load_data, make_config, model_options,
                          write_json)
-from .common import check_output_folder, interrupted as interrupted_exit, lock_output, refuse_unused_options, warn
+from .common import check_output_folder, lock_output, refuse_unused_options, warn
 from .compare import progress_bar, total_steps
 from .compare_report import print_table
 from ..experiments.compare import check_fits
@@ -127,7 +127,8 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json, results.csv and runs.jsonl "
                   f"to {out}/ in {time.perf_counter() - started:.1f} s")
     if interrupted_by() is not None:  # what finished is written; the exit says it is not all
-        raise interrupted_exit(interrupted_by())
+        exit_interrupted(f"{len(records)} of {n_total} runs finished before the interruption; "
+                         f"--resume finishes the sweep", interrupted_by())
     empty = [point_label(p) for p in grid.points() if point_label(p) not in {r["label"] for r in rows}]
     if failed and empty:
         raise CommandFailed(f"no run of {', '.join(empty)} finished; see {out / 'runs.jsonl'}")

@@ -133,7 +133,8 @@ def train_config(cfg: dict, column: dict) -> TrainConfig:
         keep_prob=keep[0] if len(set(keep)) == 1 else tuple(keep), seed=cfg["seed"],
         course_compat=cfg["course_compat"], record_every=cfg["record_every"],
         early_stopping=column["early_stopping"], augment=column["augment"],
-        epochs=None if batch is None else 1, batch_size=batch)
+        epochs=None if batch is None else 1, batch_size=batch,
+        engine="reference")  # the page steps the reference loop's maths (trainer.py)
     n_params = sum(a * b + b for a, b in zip((2, *config.layers), (*config.layers, 2)))
     if n_params > MAX_PARAMETERS:
         raise InputError(f"a network of {n_params} parameters is too large for the playground "
@@ -192,7 +193,7 @@ def command_line(cfg: dict, column: dict, steps: int, n_batches: int,
     keep = column["keep_prob"]
     args += ["--l2", repr(column["l2"]), "--l1", repr(column["l1"]),
              "--keep-prob", ",".join(repr(p) for p in (keep[:1] if len(set(keep)) == 1 else keep)),
-             "--seed", str(cfg["seed"])]
+             "--seed", str(cfg["seed"]), "--engine", "reference"]
     if cfg["course_compat"]:
         args.append("--course-compat")
     if column["early_stopping"] is not None:
