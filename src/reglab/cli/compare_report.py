@@ -135,7 +135,8 @@ def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_
             f"the {n_dev}-example dev set is {100 / n_dev:.1f} points) combined with the spread of the "
             "gap over seeds; that noise is given in brackets. A regularized setting with avoidable "
             "bias is over-regularized: the remedy is a weaker penalty, not a bigger network. "
-            "`reglab diagnose` gives the same reading for any numbers or network.")
+            "`reglab diagnose` reads any numbers or network against the same baseline, with a "
+            "fixed threshold (`--threshold`, 2 points by default) instead of these noise bands.")
     return Section("Bias and variance", text=text, table=Table(
         ["setting", "train error", "dev error", "avoidable bias, points", "variance, points", "verdict",
          "remedies"], lines))
