@@ -18,6 +18,7 @@ import os
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import json  # noqa: E402
+import shutil  # noqa: E402
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,44 @@ def missing(reason: str):
         pytest.fail(f"{reason} (REGLAB_REQUIRE_ALL is set, so this is a failure, not a skip)",
                     pytrace=False)
     pytest.skip(reason)
+
+
+def _find(variable: str, names: tuple[str, ...]) -> Path | None:
+    """The binary named by ``$variable``, else the first of ``names`` on PATH."""
+    if os.environ.get(variable):
+        path = Path(os.environ[variable])
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def find_browser() -> tuple[Path | None, Path | None, str | None]:
+    """``(chromium, chromedriver, why not)``: found through ``REGLAB_CHROMIUM`` /
+    ``REGLAB_CHROMEDRIVER`` or on PATH, never installed; ``why not`` is None when both are."""
+    browser = _find("REGLAB_CHROMIUM", ("chromium", "chromium-browser", "google-chrome"))
+    driver = _find("REGLAB_CHROMEDRIVER", ("chromedriver",))
+    if browser is None or driver is None:
+        absent = " and ".join(n for n, p in (("chromium", browser), ("chromedriver", driver)) if p is None)
+        return browser, driver, (f"no {absent} found (on PATH or in REGLAB_CHROMIUM / REGLAB_CHROMEDRIVER); "
+                                 f"install them, e.g. apt-get install chromium chromium-driver, to run "
+                                 f"the browser tests")
+    return browser, driver, None
+
+
+def chrome_options(binary: Path, profile: Path, width: int, height: int):
+    """Headless Chromium that reaches for nothing on the network, with its own profile."""
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(binary)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        options.add_argument(arg)
+    return options
 
 
 def _where(path: Path, what: str) -> str:

@@ -10,7 +10,6 @@ fresh page.
 
 from __future__ import annotations
 
-import os
 import shlex
 import socket
 import threading
@@ -21,14 +20,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-REQUIRE_ALL = os.environ.get("REGLAB_REQUIRE_ALL") == "1"
+from conftest import chrome_options, find_browser, require_all
+
+CHROMIUM, CHROMEDRIVER, NO_BROWSER = find_browser()
+REQUIRE_ALL = require_all()
 
 
 def _missing() -> str | None:
-    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        return f"{CHROMIUM} and {CHROMEDRIVER} (Debian's chromium and chromium-driver) are needed"
+    if NO_BROWSER:
+        return NO_BROWSER
     for module, extra in (("selenium", "test"), ("starlette", "playground"), ("uvicorn", "playground")):
         try:
             __import__(module)
@@ -81,13 +81,7 @@ def downloads(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chrome(tmp_path_factory, downloads):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={tmp_path_factory.mktemp('profile')}",
-                "--window-size=1400,1600"):
-        options.add_argument(arg)
+    options = chrome_options(CHROMIUM, tmp_path_factory.mktemp("profile"), 1400, 1600)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

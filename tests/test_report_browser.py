@@ -12,13 +12,11 @@ driver's path, so it never downloads one.
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import missing
+from conftest import chrome_options, find_browser, missing
 from PIL import Image
 
 from reglab.report import plots
@@ -27,27 +25,12 @@ from reglab.report.html import Section, Table, write_report
 HEADING = "<script>alert(1)</script> escaped"
 
 
-def _find(variable: str, names: tuple[str, ...]) -> Path | None:
-    """The binary named by ``$variable``, else the first of ``names`` on PATH."""
-    if os.environ.get(variable):
-        path = Path(os.environ[variable])
-        return path if path.is_file() and os.access(path, os.X_OK) else None
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return Path(found)
-    return None
-
-
 @pytest.fixture(scope="session")
 def chromium() -> tuple[Path, Path]:
     """Chromium and chromedriver, found, never installed; skip (or fail under CI) without them."""
-    browser = _find("REGLAB_CHROMIUM", ("chromium", "chromium-browser", "google-chrome"))
-    driver = _find("REGLAB_CHROMEDRIVER", ("chromedriver",))
-    if browser is None or driver is None:
-        absent = " and ".join(n for n, p in (("chromium", browser), ("chromedriver", driver)) if p is None)
-        missing(f"no {absent} found (on PATH or in REGLAB_CHROMIUM / REGLAB_CHROMEDRIVER); install "
-                f"them, e.g. apt-get install chromium chromium-driver, to run the browser tests")
+    browser, driver, why_not = find_browser()
+    if why_not:
+        missing(why_not)
     try:
         import selenium  # noqa: F401 - installed by pip install -e ".[test]"
     except ImportError:
@@ -61,13 +44,7 @@ def browser(chromium, tmp_path):
     from selenium.webdriver.chrome.service import Service
 
     binary, driver_path = chromium
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(binary)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                "--window-size=1280,1800"):
-        options.add_argument(arg)
+    options = chrome_options(binary, tmp_path / "chromium-profile", 1280, 1800)
     driver = webdriver.Chrome(service=Service(executable_path=str(driver_path)), options=options)
     try:
         yield driver
