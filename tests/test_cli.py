@@ -270,3 +270,26 @@ def test_sweep_saves_models_under_readable_names(tmp_path):
     assert sorted(p.name for p in (out / "models").iterdir()) == ["l2=0.1_seed0.npz", "l2=0_seed0.npz"]
     _, metadata = load_network(out / "models" / "l2=0.1_seed0.npz")
     assert metadata["extra"] == {"sweep_point": {"l2": 0.1}, "seed": 0}
+
+
+def test_predict_answers_in_the_files_own_labels(tmp_path):
+    """Labels {2, 5} are encoded to 0/1 for training; predict maps them back."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 2))
+    y = np.where(X[:, 0] + X[:, 1] > 0, 5, 2)
+    train_csv, model, out = tmp_path / "two_five.csv", tmp_path / "m.npz", tmp_path / "p.csv"
+    train_csv.write_text("a,b,label\n" + "".join(f"{a:.5f},{b:.5f},{c}\n" for (a, b), c in zip(X, y)))
+    assert run("train", "--data", train_csv, "--layers", "4", "--iterations", 300, "--save", model).exit_code == 0
+    result = run("predict", model, train_csv, "--label", "label", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "row,prediction,p2,p5"
+    predicted = {line.split(",")[1] for line in lines[1:]}
+    assert predicted == {"2", "5"}
+    accuracy = float(result.output.split("Accuracy: ")[1].split()[0])
+    assert accuracy > 0.9
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b,label\n0.1,0.2,3\n")
+    result = run("predict", model, wrong, "--label", "label")
+    assert result.exit_code == 2
+    assert "the labels of" in result.output and "must be among the network's classes (2, 5), got 3" in result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,11 +12,12 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import require_all
 
 try:
     import starlette  # noqa: F401
 except ImportError:  # skipped where the extra is absent, never under REGLAB_REQUIRE_ALL=1 (CI)
-    if os.environ.get("REGLAB_REQUIRE_ALL") == "1":
+    if require_all():
         raise
     pytest.skip("starlette is not installed (pip install 'reglab[playground]')", allow_module_level=True)
 from starlette.testclient import TestClient  # noqa: E402

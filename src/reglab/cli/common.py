@@ -262,11 +262,15 @@ LAYERS_GRID = LayersGrid()
 
 
 def write_json(path, payload: dict) -> None:
-    """Write ``payload`` as indented JSON, creating the parent folder. A regular file is
-    replaced whole (a full disk or a kill leaves the old file, never half a new one)."""
+    """Write ``payload`` as indented JSON (see :func:`write_text`)."""
+    write_text(path, json.dumps(payload, indent=2) + "\n")
+
+
+def write_text(path, text: str) -> None:
+    """Write ``text``, creating the parent folder. A regular file is replaced whole (a
+    full disk or a kill leaves the old file, never half a new one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(payload, indent=2) + "\n"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if path.exists() and not path.is_file():  # /dev/stdout, /dev/full...: write through

@@ -184,7 +184,10 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         write_json(json_out, {"config": config.to_dict(), "dataset": data.name, **summary,
                               "seconds": result.seconds, **_history_json(history, print_every)})
     if save:
-        path = save_network(save, net, config=config, extra={"dataset": data.name, **summary})
+        # the file's own label values, so that reglab predict answers in them
+        classes = list(data.classes) if data.classes is not None else None
+        path = save_network(save, net, config=config, extra={"dataset": data.name, "classes": classes,
+                                                              **summary})
         console.print(f"Saved the network to {path}")
     if history.stop_reason == "interrupted":
         exit_interrupted(f"training stopped at step {history.stopped_at}")

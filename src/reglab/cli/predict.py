@@ -9,40 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .common import CommandError, console, guarded
-
-
-def _read_csv(path: Path, label: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Numeric feature columns under a header row, and the ``label`` column if named."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not a UTF-8 text CSV file") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path} cannot be read as CSV ({exc})") from None
-    if len(rows) < 2:
-        raise CommandError(f"{path} must hold a header row and at least one data row, got {len(rows)} row(s)")
-    header = [h.strip() for h in rows[0]]
-    if label is not None and header.count(label) != 1:
-        raise CommandError(f"--label must name one column of {path} ({', '.join(header)}), got {label!r}")
-    col = header.index(label) if label is not None else None
-    values = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:], start=1):
-        if len(row) != len(header):
-            raise CommandError(f"{path}: row {i} (line {i + 1}) has {len(row)} fields, the header has "
-                               f"{len(header)}")
-        for j, cell in enumerate(row):
-            try:
-                values[i - 1, j] = float(cell)
-            except ValueError:
-                values[i - 1, j] = np.nan
-            if not np.isfinite(values[i - 1, j]):
-                raise CommandError(f"{path}: column {header[j]!r} must be numeric, got {cell!r} in row {i} "
-                                   f"(line {i + 1})")
-    if col is None:
-        return values, None
-    return np.delete(values, col, axis=1), values[:, col]
+from .common import CommandError, check_output_file, console, guarded, write_text
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -72,13 +39,18 @@ def predict(model, inputs, label, out):
     archive (X, and optionally y). Writes one CSV line per example: its row, the
     predicted label and the probability of each class.
     """
+    from ..data.files import read_csv_table
     from ..io import load_network
-    from .._validation import check_labels, check_X
+    from .._validation import check_X
 
-    net, _ = load_network(model)
+    check_output_file(out, "--out")  # before any work, as every verb that writes does
+    net, metadata = load_network(model)
+    # what train --save recorded: the file's label values, when they were encoded to 0..K-1
+    classes = (metadata.get("extra") or {}).get("classes")
+    names = [str(c) for c in classes] if classes else [str(k) for k in range(net.n_classes)]
     path = Path(inputs)
     if path.suffix.lower() == ".csv":
-        X, y = _read_csv(path, label)
+        X, y = read_csv_table(path, label, last_is_label=False)
     elif path.suffix.lower() == ".npz":
         if label is not None:
             raise CommandError("--label names a CSV column; a .npz archive gives its labels as y")
@@ -95,16 +67,29 @@ def predict(model, inputs, label, out):
     labels = net.predict(X)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["row", "prediction", *(f"p{k}" for k in range(proba.shape[1]))])
+    writer.writerow(["row", "prediction", *(f"p{name}" for name in names)])
     for i, (p, row) in enumerate(zip(labels, proba)):
-        writer.writerow([i, int(p), *(f"{v:.6g}" for v in row)])
+        writer.writerow([i, names[p], *(f"{v:.6g}" for v in row)])
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text.getvalue())
+        write_text(out, text.getvalue())
         console.print(f"Wrote {len(labels)} prediction{'s' * (len(labels) != 1)} to {out}")
     else:
         click.echo(text.getvalue(), nl=False)
     if y is not None:
-        y = check_labels(y, "labels", n_samples=len(X))
-        correct = int(np.sum(labels == y))
-        click.echo(f"Accuracy: {correct / len(y):.4f} ({correct} of {len(y)})", err=out is None)
+        truth = [_label_name(v) for v in np.asarray(y).ravel()]
+        unknown = sorted(set(truth) - set(names))
+        if unknown:
+            raise CommandError(f"the labels of {path} must be among the network's classes "
+                               f"({', '.join(names)}), got {', '.join(unknown[:5])}")
+        correct = int(np.sum(np.array(names)[labels] == np.array(truth)))
+        click.echo(f"Accuracy: {correct / len(truth):.4f} ({correct} of {len(truth)})", err=out is None)
+
+
+def _label_name(value) -> str:
+    """A label as the data loaders name classes: ``"1"`` for 1, 1.0 or "1.0", ``"0.5"``;
+    text as it is."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value).strip()
+    return f"{number:g}"

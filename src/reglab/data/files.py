@@ -141,6 +141,51 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
     return rows
 
 
+def read_csv_table(path, label=None, *, last_is_label: bool = True):
+    """``(X, labels)``: the numeric feature columns of a CSV file with a header row,
+    and the label column's raw text.
+
+    ``label`` names the label column; None takes the last column when
+    ``last_is_label``, else there is no label column and ``labels`` is None.
+    """
+    path = _existing(path, "CSV")
+    rows = _read_csv_rows(path)
+    if len(rows) < 2:
+        raise InputError(f"{path} must hold a header row and at least one data row, got {len(rows)} row(s)")
+    header = [h.strip() for h in rows[0]]
+    if all(_is_number(h) for h in header):
+        raise InputError(f"{path} must start with a header row naming the columns; "
+                         f"the first row is all numbers: {', '.join(header)}")
+    if label is None:
+        col = len(header) - 1 if last_is_label else None
+    elif not isinstance(label, str) or header.count(label) != 1:
+        raise InputError(f"label must name one column of {path} ({', '.join(header)}), got {describe(label)}")
+    else:
+        col = header.index(label)
+    if col is not None and len(header) < 2:
+        raise InputError(f"{path} must have at least one feature column besides the label, got {header}")
+    features = [j for j in range(len(header)) if j != col]
+    X = np.empty((len(rows) - 1, len(features)))
+    labels = None if col is None else []
+    for i, row in enumerate(rows[1:], start=1):
+        if len(row) != len(header):
+            raise InputError(f"{path}: row {i} (line {i + 1}) has {len(row)} fields, "
+                             f"the header has {len(header)}")
+        for k, j in enumerate(features):
+            try:
+                X[i - 1, k] = float(row[j])
+            except ValueError:
+                X[i - 1, k] = np.nan
+            if not np.isfinite(X[i - 1, k]):
+                raise InputError(f"{path}: column {header[j]!r} must be numeric, got {row[j]!r} "
+                                 f"in row {i} (line {i + 1})")
+        if col is not None:
+            if not row[col].strip():
+                raise InputError(f"{path}: row {i} (line {i + 1}) has no label in column {header[col]!r}")
+            labels.append(row[col].strip())
+    return X, labels
+
+
 def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
     """A CSV file with a header row: one label column, numeric feature columns.
 
@@ -168,39 +213,7 @@ def load_csv(path, label=None, *, test_size=None, seed=0, dev=False) -> Dataset:
     path = _existing(path, "CSV")
     dev = check_bool(dev, "dev")
     ratios = _ratios(test_size, dev)
-    rows = _read_csv_rows(path)
-    if len(rows) < 2:
-        raise InputError(f"{path} must hold a header row and at least one data row, got {len(rows)} row(s)")
-    header = [h.strip() for h in rows[0]]
-    if all(_is_number(h) for h in header):
-        raise InputError(f"{path} must start with a header row naming the columns; "
-                         f"the first row is all numbers: {', '.join(header)}")
-    if label is None:
-        col = len(header) - 1
-    elif not isinstance(label, str) or header.count(label) != 1:
-        raise InputError(f"label must name one column of {path} ({', '.join(header)}), got {describe(label)}")
-    else:
-        col = header.index(label)
-    if len(header) < 2:
-        raise InputError(f"{path} must have at least one feature column besides the label, got {header}")
-    features = [j for j in range(len(header)) if j != col]
-    X = np.empty((len(rows) - 1, len(features)))
-    labels = []
-    for i, row in enumerate(rows[1:], start=1):
-        if len(row) != len(header):
-            raise InputError(f"{path}: row {i} (line {i + 1}) has {len(row)} fields, "
-                             f"the header has {len(header)}")
-        for k, j in enumerate(features):
-            try:
-                X[i - 1, k] = float(row[j])
-            except ValueError:
-                X[i - 1, k] = np.nan
-            if not np.isfinite(X[i - 1, k]):
-                raise InputError(f"{path}: column {header[j]!r} must be numeric, got {row[j]!r} "
-                                 f"in row {i} (line {i + 1})")
-        if not row[col].strip():
-            raise InputError(f"{path}: row {i} (line {i + 1}) has no label in column {header[col]!r}")
-        labels.append(row[col].strip())
+    X, labels = read_csv_table(path, label)
     y, classes = _encode_labels(labels, path)
     data = train_dev_test_split(X, y, ratios=ratios, dev=dev, seed=make_rng(seed), name=path.stem)
     return data if classes is None else dataclasses.replace(data, classes=classes)
