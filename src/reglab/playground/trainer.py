@@ -25,12 +25,12 @@ import numpy as np
 from .._validation import InputError, TrainingError, check_labels, check_X
 from ..nn.activations import get_activation
 from ..nn.dropout import make_sampler
-from ..nn.initializers import get_initializer, initialize
-from ..nn.network import Network, backward, cost, forward
+from ..nn.network import Network
 from ..nn.outputs import get_output
 from ..training.early_stopping import EarlyStopping
 # The loop's own helpers, so that labels, outputs and divergence are judged as train() judges them.
-from ..training.loop import COURSE_INIT_SEED, History, TrainConfig, _nonfinite_where, _resolve_output
+from ..training.loop import (History, TrainConfig, _nonfinite_where, _resolve_output, descend, initial_network,
+                             record_evaluation)
 
 #: What may change between two steps without starting again.
 LIVE = ("learning_rate", "l2", "l1", "keep_prob")
@@ -73,10 +73,10 @@ class SteppedTrainer:
             raise InputError(f"early stopping on {config.monitor} needs a dev set (X_dev, y_dev)")
         self.X_dev, self.y_dev = X_dev, y_dev
         self.config = config
-        self.output_name, n_classes = _resolve_output(config, self.y, y_dev)
+        self.output_name, self.n_classes = _resolve_output(config, self.y, y_dev)
         self.output = get_output(self.output_name)
         self.acts = [get_activation(h) for h in config.hidden_activations]
-        self.sizes = (self.X.shape[1], *config.layers, self.output.n_units(n_classes))
+        self.sizes = (self.X.shape[1], *config.layers, self.output.n_units(self.n_classes))
         self._augment_args = dict(image_shape=image_shape, symmetries=symmetries,
                                   dataset_name=dataset_name, allow_flips=config.allow_flips)
         self.reset()
@@ -85,14 +85,9 @@ class SteppedTrainer:
     def reset(self) -> None:
         """Start again from the same initial weights and the same random streams."""
         config, dtype = self.config, np.dtype(self.config.dtype)
-        init_rng, self.mask_rng, self.shuffle_rng, self.augment_rng = (
-            np.random.default_rng(config.seed).spawn(4))
-        source = np.random.RandomState(COURSE_INIT_SEED) if config.course_compat else init_rng
-        init = (config.init if config.init != "random"
-                else get_initializer("random").__class__(config.init_scale))
-        weights, biases = initialize(self.sizes, init, source)
-        self.weights = [W.astype(dtype) for W in weights]
-        self.biases = [b.astype(dtype) for b in biases]
+        _, self.mask_rng, self.shuffle_rng, self.augment_rng = np.random.default_rng(config.seed).spawn(4)
+        start = initial_network(config, self.sizes[0], self.n_classes, self.output_name)
+        self.weights, self.biases = start.weights, start.biases
         self.augmenter = None
         self.X_fit, self.y_fit = self.X, self.y
         if config.augment is not None:
@@ -138,16 +133,10 @@ class SteppedTrainer:
 
     # -- one step, as in train() ------------------------------------------------------------
     def _evaluate(self, step: int) -> str | None:
-        h, X, y = self.history, self.X, self.y
+        h = self.history
         h.eval_steps.append(step)
-        logits = forward(self.weights, self.biases, X, self.acts)[0]
-        h.train_cost.append(cost(logits, y, self.output, self.weights, self.regs))
-        h.train_accuracy.append(float(np.mean(self.output.predict(logits) == y)))
-        if self.X_dev is not None:
-            dev_logits = forward(self.weights, self.biases, self.X_dev, self.acts)[0]
-            h.dev_cost.append(self.output.loss(dev_logits, self.y_dev))
-            h.dev_accuracy.append(float(np.mean(self.output.predict(dev_logits) == self.y_dev)))
-        h.weight_norms.append([float(np.linalg.norm(W)) for W in self.weights])
+        record_evaluation(h, self.weights, self.biases, self.X, self.y, self.X_dev, self.y_dev,
+                          self.acts, self.output, self.regs)
         if self.stopper is None:
             return None
         stop = self.stopper.update(step, getattr(h, self.config.monitor)[-1])
@@ -185,17 +174,11 @@ class SteppedTrainer:
                 if self.augmenter is not None:
                     Xb, yb = self.augmenter.transform(Xb, yb, self.augment_rng)
                 masks = self.sampler(len(Xb), config.layers) if self.sampler is not None else None
-                logits, cache = forward(self.weights, self.biases, Xb, self.acts, masks, self.keep)
-                c = cost(logits, yb, self.output, self.weights, self.regs)
+                c, cache = descend(self.weights, self.biases, Xb, yb, self.acts, self.output, self.regs,
+                                   config.learning_rate, masks, self.keep)
                 if not math.isfinite(c):
                     self._fail(_nonfinite_where(self.weights, self.biases, cache) or "the cost")
                 self.costs.append(c)
-                dW, db = backward(self.weights, cache, self.output.dlogits(logits, yb), self.acts,
-                                  masks, self.keep, self.regs)
-                lr = config.learning_rate
-                for l in range(len(self.weights)):
-                    self.weights[l] -= lr * dW[l]
-                    self.biases[l] -= lr * db[l]
                 self.step += 1
                 taken += 1
                 self.batch = (self.batch + 1) % self.n_batches

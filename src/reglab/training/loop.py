@@ -281,6 +281,39 @@ def _check_initial(initial, config: TrainConfig, n_features: int, y, y_dev) -> t
     return initial.output, n_classes
 
 
+def record_evaluation(history: History, weights, biases, X, y, X_dev, y_dev, acts, output, regs) -> None:
+    """Append one evaluation to ``history``: train cost (with penalties), loss and accuracy,
+    dev cost and accuracy when there is a dev set, and the norm of every ``W[l]``; no dropout."""
+    logits = forward(weights, biases, X, acts)[0]
+    history.train_cost.append(cost(logits, y, output, weights, regs))
+    history.train_loss.append(output.loss(logits, y))
+    history.train_accuracy.append(float(np.mean(output.predict(logits) == y)))
+    if X_dev is not None:
+        dev_logits = forward(weights, biases, X_dev, acts)[0]
+        history.dev_cost.append(output.loss(dev_logits, y_dev))
+        history.dev_accuracy.append(float(np.mean(output.predict(dev_logits) == y_dev)))
+    history.weight_norms.append([float(np.linalg.norm(W)) for W in weights])
+
+
+def descend(weights, biases, Xb, yb, acts, output, regs, lr: float, masks, keep) -> tuple[float, list]:
+    """One gradient-descent step on the batch ``(Xb, yb)``, in place.
+
+    Returns the step's cost (before its update) and the forward cache; when the cost
+    is not finite nothing is updated, so the caller can say where it overflowed.
+    """
+    logits, cache = forward(weights, biases, Xb, acts, masks, keep)
+    c = cost(logits, yb, output, weights, regs)
+    if not math.isfinite(c):
+        return c, cache
+    # astype: integer labels would otherwise lift float32 gradients to float64
+    dlogits = output.dlogits(logits, yb).astype(weights[0].dtype, copy=False)
+    dW, db = backward(weights, cache, dlogits, acts, masks, keep, regs)
+    for l in range(len(weights)):
+        weights[l] -= lr * dW[l]
+        biases[l] -= lr * db[l]
+    return c, cache
+
+
 def resolve_engine(engine: str) -> str:
     """The engine that runs for ``engine`` (``"auto"``: fast when numba is installed).
 
@@ -396,15 +429,7 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
         """Record the metrics of ``step``; return why training must stop, if it must."""
         nonlocal best
         history.eval_steps.append(step)
-        logits = forward(weights, biases, X, acts)[0]
-        history.train_cost.append(cost(logits, y, output, weights, regs))
-        history.train_loss.append(output.loss(logits, y))
-        history.train_accuracy.append(float(np.mean(output.predict(logits) == y)))
-        if X_dev is not None:
-            dev_logits = forward(weights, biases, X_dev, acts)[0]
-            history.dev_cost.append(output.loss(dev_logits, y_dev))
-            history.dev_accuracy.append(float(np.mean(output.predict(dev_logits) == y_dev)))
-        history.weight_norms.append([float(np.linalg.norm(W)) for W in weights])
+        record_evaluation(history, weights, biases, X, y, X_dev, y_dev, acts, output, regs)
         asked_to_stop = callback is not None and callback(step, history)
         if stopper is not None:
             stop = stopper.update(step, getattr(history, config.monitor)[-1])
@@ -453,17 +478,10 @@ def train(X, y, config: TrainConfig | None = None, *, X_dev=None, y_dev=None,
                     if augmenter is not None:
                         Xb, yb = augmenter.transform(Xb, yb, augment_rng)
                     masks = sampler(len(Xb), widths) if sampler is not None else None
-                    logits, cache = forward(weights, biases, Xb, acts, masks, keep)
-                    c = cost(logits, yb, output, weights, regs)
+                    c, cache = descend(weights, biases, Xb, yb, acts, output, regs, lr, masks, keep)
                     history.costs[step] = c
                     if not math.isfinite(c):
                         fail(step, _nonfinite_where(weights, biases, cache) or "the cost")
-                    # astype: integer labels would otherwise lift float32 gradients to float64
-                    dlogits = output.dlogits(logits, yb).astype(dtype, copy=False)
-                    dW, db = backward(weights, cache, dlogits, acts, masks, keep, regs)
-                    for l in range(len(weights)):
-                        weights[l] -= lr * dW[l]
-                        biases[l] -= lr * db[l]
                     step += 1
                     if step % record_every == 0 or step == n_steps:
                         where = _nonfinite_where(weights, biases)
