@@ -141,6 +141,33 @@ def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
         return spec, str(exc)
 
 
+def group_key(spec: RunSpec, base: TrainConfig) -> str:
+    """What runs must share to be stepped together by the engine: everything in their
+    configuration but the seed and the regularization strengths (``lambd``, ``l1``,
+    ``keep_prob``). Runs of one group share data and architecture."""
+    params = {k: v for k, v in spec.params.items() if k not in ("lambd", "l1", "keep_prob")}
+    return json.dumps({"params": params, "fold": getattr(spec, "fold", None)},
+                      sort_keys=True, default=str)
+
+
+def group_specs(specs, base: TrainConfig) -> list[list[RunSpec]]:
+    """The specs split into groups of :func:`group_key`, in first-seen order."""
+    groups: dict[str, list[RunSpec]] = {}
+    for spec in specs:
+        groups.setdefault(group_key(spec, base), []).append(spec)
+    return list(groups.values())
+
+
+def execute_many(specs, data, base: TrainConfig) -> list:
+    """Run specs of one group (see :func:`group_specs`); one outcome per spec, in order:
+    a RunRecord, or ``(spec, message)`` for a run that failed with a ReglabError.
+
+    This is the unit of work handed to a worker (a local process or a cluster's);
+    results equal running each spec through :func:`execute` one by one.
+    """
+    return [_execute_safely(spec, data, base) for spec in specs]
+
+
 def _die_with_parent() -> None:
     """Make this worker end when the process that started it ends, however it ends."""
     if sys.platform.startswith("linux"):
