@@ -22,6 +22,7 @@ from ..data import load_football
 from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
 from .common import check_output_folder, lock_output, refuse_unused_options, warn
 
+from .cluster import open_cluster, scheduler_option
 from .compare_report import (COURSE_PREFIX, course_sentences, diagnoses, diagnosis_section, display_name,
                              make_figures, print_summary, print_table, tune_scores, write_report)
 
@@ -70,6 +71,7 @@ def write_csv(path: Path, records) -> None:
 @click.option("--no-augment", is_flag=True, help="Leave the augmentation setting out.")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per setting.")
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
+@scheduler_option
 @click.option("--tune", is_flag=True, help="Choose each strength on a dev split first.")
 @click.option("--baseline", type=float, default=None,
               help="Best achievable error (human / Bayes), a fraction, for the bias/variance reading "
@@ -80,7 +82,7 @@ def write_csv(path: Path, records) -> None:
 @guarded
 def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
             keep_prob,
-            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, tune, baseline,
+            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, scheduler, tune, baseline,
             course_mode, out, **model):
     """Train one network under several regularizations over several seeds and compare them.
 
@@ -112,7 +114,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     if course_mode:  # the course fixes the network and the data; say so rather than ignore options
         ctx = click.get_current_context()
         given = [f"--{name.replace('_', '-')}" for name in ctx.params
-                 if name not in ("data_file", "seeds", "jobs", "out", "course_mode", "engine")
+                 if name not in ("data_file", "seeds", "jobs", "scheduler", "out", "course_mode", "engine")
                  and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
         if given:
             raise CommandError(f"--course runs the course's own network and settings; "
@@ -131,7 +133,9 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         augment = None if no_augment else (augment or default_augment(data))
         settings = default_settings(l2, l1, keep_prob, patience, augment)
     check_settings(data, base, settings)  # before anything is written or trained
-    check_resources(data, [dataclasses.replace(base, **s.params) for s in settings], jobs)
+    client = open_cluster(scheduler)  # None without --scheduler: the local pool runs
+    if client is None:  # a cluster's workers have their own memory
+        check_resources(data, [dataclasses.replace(base, **s.params) for s in settings], jobs)
     out = Path(out)
     lock_output(out)  # one writer per folder, until the command ends
     log = RunLog(out / "runs.jsonl")
@@ -144,7 +148,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         n_tune = sum(len(v) for v in GRIDS.values())
         progress, advance = progress_bar(n_tune * len(tune_seeds), "tuning on dev")
         with progress:
-            tuned, tune_records = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance)
+            tuned, tune_records = tune_strengths(data, base, tune_seeds, jobs=jobs, on_done=advance,
+                                                   scheduler=client)
         console.print("chosen on dev: " + ", ".join(f"{k} = {v:g}" for k, v in tuned.items()))
         settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"], patience, augment)
 
@@ -160,11 +165,12 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         if course_mode:
             exact = dataclasses.replace(base, course_compat=True)
             course_settings = [Setting(COURSE_PREFIX + s.name, s.l2, s.l1, s.keep_prob) for s in settings]
-            course_records = compare_settings(data, exact, course_settings, [0], jobs=jobs, on_done=done)
+            course_records = compare_settings(data, exact, course_settings, [0], jobs=jobs, on_done=done,
+                                              scheduler=client)
         # an interrupted course part must not go on to the seeds
         stopped = interrupted_by() if course_mode else None
         records = [] if stopped else compare_settings(data, base, settings, seed_list, jobs=jobs,
-                                                      on_done=done)
+                                                      on_done=done, scheduler=client)
         stopped = stopped or interrupted_by()
     interrupted = len(records) + len(course_records) < total
     all_settings = (course_settings if course_mode else []) + settings

@@ -17,6 +17,7 @@ from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, 
 from .common import check_output_folder, lock_output, refuse_unused_options, warn
 from .compare import progress_bar, total_steps
 from .compare_report import print_table
+from .cluster import open_cluster, scheduler_option
 from ..experiments.compare import check_fits
 from ..experiments.sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
 
@@ -38,12 +39,13 @@ COURSE_DEFAULTS = {"layers": ((20, 3),), "init": "course", "learning_rate": 0.3,
                    "course's football values ([20, 3], init course, rate 0.3, 30000 iterations).")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per point.")
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
+@scheduler_option
 @click.option("--resume", is_flag=True, help="Skip the runs already in OUT/runs.jsonl.")
 @click.option("--out", type=click.Path(file_okay=False), default="reglab-sweep", show_default=True)
 @guarded
 def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
           keep_prob,
-          course_compat, seeds, jobs, resume, out, **model):
+          course_compat, seeds, jobs, scheduler, resume, out, **model):
     """Explore one or two hyper-parameters over seeds: curves, heatmap, boundaries."""
     from ..experiments.runner import check_resources, default_jobs, interrupted_by
 
@@ -75,7 +77,9 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                        keep_prob=(fixed.get("keep_prob", 1.0),))
     for point in grid.points():  # every point must fit the network and the data before any run
         check_fits(data, dataclasses.replace(base, **point), point_label(point))
-    check_resources(data, [dataclasses.replace(base, **p) for p in grid.points()], jobs)
+    client = open_cluster(scheduler)  # None without --scheduler: the local pool runs
+    if client is None:  # a cluster's workers have their own memory
+        check_resources(data, [dataclasses.replace(base, **p) for p in grid.points()], jobs)
     lock_output(Path(out))  # one writer per folder, until the command ends
     console.print(data.summary(), style="bold")
     console.print("sweeping " + " x ".join(f"{n} over {len(v)} values" for n, v in grid.params)
@@ -86,7 +90,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
     progress, advance = progress_bar(n_total, "sweep")
     with progress:
         records, n_new = run_sweep(out, data, base, grid, list(range(seeds)), resume=resume,
-                                   jobs=jobs, on_done=advance, on_note=warn,
+                                   jobs=jobs, on_done=advance, on_note=warn, scheduler=client,
                                    source={"data": data_file, "dataset": dataset, "n_samples": n_samples,
                                            "noise": noise, "data_seed": data_seed, "dev": with_dev,
                                            "train_size": train_size})

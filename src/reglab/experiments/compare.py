@@ -128,10 +128,16 @@ def check_settings(data: Dataset, base: TrainConfig, settings) -> None:
         check_fits(data, dataclasses.replace(_base(base), **s.params), f"setting {s.name!r}")
 
 
-def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None):
-    """Train ``base`` under every setting for every seed; returns the records."""
+def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None, scheduler=None):
+    """Train ``base`` under every setting for every seed; returns the records.
+
+    ``jobs`` local worker processes run them, or the Dask cluster ``scheduler`` (a
+    ``distributed.Client``, ``tcp://host:port`` or a scheduler file; see
+    :mod:`reglab.experiments.distributed`).
+    """
     check_settings(data, base, settings)
-    return run_all(specs_for(settings, seeds), data, _base(base), jobs=jobs, on_done=on_done)
+    return run_all(specs_for(settings, seeds), data, _base(base), jobs=jobs, on_done=on_done,
+                   scheduler=scheduler)
 
 
 @dataclass(frozen=True)
@@ -178,11 +184,12 @@ def summarize(records, settings) -> list[SummaryRow]:
     return rows
 
 
-def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done=None):
+def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done=None, scheduler=None):
     """Choose the L2, L1 and dropout strengths with the best mean dev accuracy.
 
     Ties go to the smaller train-dev gap. Returns ``(chosen, records)`` where
-    ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values.
+    ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values. ``scheduler``:
+    a Dask cluster to run on, as in :func:`compare`.
     """
     if not data.has_dev:
         raise InputError("tune needs a dev set: use reglab.data.with_dev_split(data) or a data set with dev")
@@ -190,7 +197,7 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     base = _base(base)
     specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)
              for name, values in grids.items() for value in values for seed in seeds]
-    records = run_all(specs, data, base, jobs=jobs, on_done=on_done)
+    records = run_all(specs, data, base, jobs=jobs, on_done=on_done, scheduler=scheduler)
     chosen = {}
     for name, values in grids.items():
         def score(value):

@@ -245,7 +245,7 @@ def _prepare_engine(base: TrainConfig) -> None:
         prepare(base.dtype)
 
 
-def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> list:
+def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, scheduler=None) -> list:
     """Run every spec; return the records (failed runs carry ``error``).
 
     Parameters
@@ -255,6 +255,8 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
     base : TrainConfig, the configuration every spec overrides
     jobs : int, worker processes (1: in this process)
     on_done : callable ``(record) -> None``, called in this process as each run ends
+    scheduler : a Dask cluster to run on instead (``distributed.Client``, address or
+        scheduler file; see :mod:`reglab.experiments.distributed`); ``jobs`` is then unused
 
     Ctrl-C (or SIGTERM) stops the batch, ends the workers and returns the records
     finished so far; :func:`interrupted_by` then names the signal.
@@ -273,6 +275,9 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
             on_done(outcome)
 
     with _sigterm_as_interrupt():
+        if scheduler is not None:  # a Dask cluster, not this machine's processes
+            from .distributed import run_on_cluster
+            return run_on_cluster(specs, data, base, scheduler, on_done=finish) or records
         if jobs <= 1 or len(specs) <= 1:
             try:
                 for spec in specs:

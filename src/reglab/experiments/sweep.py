@@ -159,7 +159,7 @@ def _hidden_of(base: TrainConfig, layers) -> tuple:
 
 
 def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None,
-              source=None, on_note=None):
+              source=None, on_note=None, scheduler=None):
     """Run (or finish) a sweep in folder ``out``.
 
     Parameters
@@ -172,6 +172,9 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
     source : dict, how the data were made (file, name, seed...), stored in ``sweep.json``
     on_note : callable ``(message) -> None``, told what the log held that had to be
         dropped or counted once
+    scheduler : a Dask cluster to run on instead of ``jobs`` local processes (a
+        ``distributed.Client``, ``tcp://host:port`` or a scheduler file; see
+        :mod:`reglab.experiments.distributed`); this process still writes the folder
 
     Returns
     -------
@@ -215,7 +218,7 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
             if on_done is not None:
                 on_done(record)
 
-        new = run_all(todo, data, base, jobs=jobs, on_done=keep)
+        new = run_all(todo, data, base, jobs=jobs, on_done=keep, scheduler=scheduler)
     return done + new, len(todo)
 
 

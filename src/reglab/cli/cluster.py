@@ -1,0 +1,38 @@
+"""``--scheduler ADDRESS``: ``reglab sweep`` and ``reglab compare`` on a Dask cluster.
+
+Dask is imported only when the option is given (:mod:`reglab.experiments.distributed`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from click.core import ParameterSource
+
+from .common import CommandError, console
+
+scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS", default=None,
+    help="Run on a Dask cluster: its scheduler's address (tcp://host:8786) or scheduler file; "
+         "this machine writes the results (see docs/distributed.md).")
+
+
+def open_cluster(scheduler):
+    """None without ``--scheduler``; else a connected ``distributed.Client`` (versions checked),
+    closed when the command ends, with its workers and dashboard printed."""
+    if scheduler is None:
+        return None
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("jobs") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        raise CommandError("--jobs sets this machine's worker processes; with --scheduler the "
+                           "cluster's workers run the runs (one at a time per worker thread), so "
+                           "--jobs cannot be combined with it")
+    from ..experiments.distributed import close, connect, describe
+
+    # Dask logs each reconnection attempt with a traceback; the Error: line says what happened
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    client = connect(scheduler)
+    ctx.call_on_close(lambda: close(client))
+    console.print(f"on the Dask cluster {describe(client)}")
+    return client
