@@ -6,6 +6,7 @@ Timings are in ``benchmarks/import_time.py``, never here.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,8 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 # scikit-learn (sklearn.datasets alone takes about a second), scipy.io, scipy.stats,
-# scipy.sparse, scipy.special and matplotlib are each used by a few commands only
-HEAVY = ("sklearn", "scipy.io", "scipy.stats", "scipy.sparse", "scipy.special", "matplotlib")
+# scipy.sparse, scipy.special and matplotlib are each used by a few commands only; Dask only
+# with --scheduler (scheduler=)
+HEAVY = ("sklearn", "scipy.io", "scipy.stats", "scipy.sparse", "scipy.special", "matplotlib",
+         "dask", "distributed")
 
 
 def imported_after(code: str) -> set[str]:
@@ -43,6 +46,21 @@ def test_the_heavy_modules_are_imported_where_they_are_used():
     used = imported_after("import reglab\nreglab.load_dataset('digits')")
     assert "sklearn.datasets" in used and "scipy.sparse" in used
     assert heavy_in(imported_after("import reglab\nreglab.load_dataset('moons')")) != []
+
+
+def test_dask_is_imported_only_for_a_cluster(tmp_path):
+    """A local sweep (the CLI, in a fresh interpreter) imports no Dask; ``--scheduler`` does,
+    even when it then refuses the address."""
+    args = ["sweep", "--dataset", "moons", "--n-samples", "60", "--layers", "4", "--iterations", "20",
+            "--l2", "0,1", "--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "local")]
+    run = ("from reglab.cli.main import main\ntry:\n    main({!r})\nexcept SystemExit as e:\n"
+           "    assert e.code in (0, 2), e.code")
+    local = imported_after(run.format(args))
+    assert "reglab.experiments.runner" in local and "dask" not in local and "distributed" not in local
+    if importlib.util.find_spec("distributed") is not None:  # else test_distributed says it is missing
+        remote = imported_after(run.format(args[:-4] + ["--scheduler", "tcp://127.0.0.1:1", "--out",
+                                                        str(tmp_path / "remote")]))
+        assert "distributed" in remote
 
 
 def test_help_lists_every_verb_with_its_own_summary():

@@ -34,5 +34,5 @@ def open_cluster(scheduler):
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     client = connect(scheduler)
     ctx.call_on_close(lambda: close(client))
-    console.print(f"on the Dask cluster {describe(client)}")
+    console.print(f"on the Dask cluster {describe(client)}", soft_wrap=True)  # a link stays whole
     return client
