@@ -9,7 +9,6 @@ interrupted with SIGINT, the scheduler SIGKILLed. Nothing is timed here
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -33,17 +32,23 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals and pro
 
 SEEDS = 4
 #: 3 points x 4 seeds; the reference engine makes a run last a few tenths of a second,
-#: long enough for a kill to land while workers are busy.
-ARGS = ["--dataset", "moons", "--n-samples", "80", "--layers", "8", "--iterations", "4000",
+#: long enough for a kill to land while workers are busy (record_every: iterations // 100, as
+#: the CLI takes it).
+ARGS = ["--dataset", "moons", "--n-samples", "80", "--layers", "8", "--iterations", "2500",
         "--engine", "reference", "--l2", "0,0.1,1", "--seeds", str(SEEDS)]
 EXPECTED = sorted(s.key for s in specs_for(Grid.build(l2=[0, 0.1, 1]), range(SEEDS)))
 
 
+NO_DASK = ("dask.distributed is not installed: pip install 'reglab[distributed]' (the test extra "
+           "includes it) to run the cluster tests")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _needs_dask():
-    if importlib.util.find_spec("distributed") is None:
-        missing("dask.distributed is not installed: pip install 'reglab[distributed]' (the test "
-                "extra includes it) to run the cluster tests")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        missing(NO_DASK)
 
 
 def _start(args, log: Path) -> subprocess.Popen:
@@ -101,7 +106,7 @@ def cluster(tmp_path_factory, request) -> Path:
 
 def _sweep_api(out, scheduler=None):
     data = with_dev_split(load_dataset("moons", n_samples=80))
-    base = TrainConfig(layers=(8,), iterations=4000, engine="reference", record_every=40)
+    base = TrainConfig(layers=(8,), iterations=2500, engine="reference", record_every=25)  # as the CLI
     return run_sweep(out, data, base, Grid.build(l2=[0, 0.1, 1]), list(range(SEEDS)),
                      scheduler=scheduler)[0]
 
@@ -273,6 +278,27 @@ def test_a_worker_that_joins_later_with_other_versions_refuses_its_task():
     theirs = dict(distributed.versions(), reglab="0.0.0")
     spec = RunSpec("l2=0", {"l2": 0.0}, 0)
     assert distributed._work([spec], None, None, theirs) == ("versions", distributed.versions())
+
+
+def test_without_dask_the_cluster_tests_skip_saying_why_and_fail_under_ci(tmp_path):
+    shadow = tmp_path / "shadow" / "distributed"  # an import of distributed that fails, as uninstalled
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('simulated: not installed')\n")
+    env = {k: v for k, v in os.environ.items() if k != "REGLAB_REQUIRE_ALL"}
+    env["PYTHONPATH"] = os.pathsep.join([str(shadow.parent), env.get("PYTHONPATH", "")])
+    node = "tests/test_distributed.py::test_a_worker_that_joins_later_with_other_versions_refuses_its_task"
+    repo = Path(__file__).resolve().parents[1]
+
+    def run(**extra):
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+                              cwd=repo, env={**env, **extra}, capture_output=True, text=True, timeout=300)
+
+    skipped = run()
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout
+    assert NO_DASK in " ".join(skipped.stdout.split())
+    failed = run(REGLAB_REQUIRE_ALL="1")
+    assert failed.returncode == 1 and "1 error" in failed.stdout
+    assert "(REGLAB_REQUIRE_ALL is set, so this is a failure, not a skip)" in failed.stdout
 
 
 @pytest.mark.parametrize("address, message", [

@@ -30,9 +30,21 @@ def open_cluster(scheduler):
                            "--jobs cannot be combined with it")
     from ..experiments.distributed import close, connect, describe
 
-    # Dask logs each reconnection attempt with a traceback; the Error: line says what happened
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    _quiet_dask()
     client = connect(scheduler)
     ctx.call_on_close(lambda: close(client))
     console.print(f"on the Dask cluster {describe(client)}", soft_wrap=True)  # a link stays whole
     return client
+
+
+def _quiet_dask() -> None:
+    """Dask logs each lost connection and reconnection attempt with a traceback; the command's
+    own ``Error:`` line says what happened. Its loggers set their own levels (Dask's logging
+    config), so each is quietened, once Dask has created them."""
+    try:
+        import distributed  # noqa: F401 - creates Dask's loggers
+    except ImportError:
+        return  # connect() says how to install it
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)

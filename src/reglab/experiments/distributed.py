@@ -14,7 +14,7 @@ reschedules the tasks of a lost worker; ``retries=`` re-runs a chunk whose task
 raised), and a run key seen once is never handed to ``on_done`` again; a lost
 scheduler ends the batch with a :class:`ClusterError` naming what was kept;
 Ctrl-C or SIGTERM returns what finished, as locally. Workers whose Python,
-NumPy or reglab differ from this process's are refused before any run starts.
+NumPy, reglab or numba differ from this process's are refused before any run starts.
 
 Dask is imported here only, and this module only when ``scheduler=`` is given.
 """
@@ -50,15 +50,20 @@ class ClusterError(ReglabError):
 
 def versions() -> dict:
     """What must match between the client and every worker for identical numbers."""
+    from importlib.metadata import version
+
     import numpy
 
     try:
-        from importlib.metadata import version
         reglab_version = version("reglab")
     except Exception:  # noqa: BLE001 - a source tree without installed metadata
         reglab_version = "unknown (not installed)"
+    try:  # engine "auto" is the numba engine where numba is installed, the reference elsewhere
+        numba_version = version("numba")
+    except Exception:  # noqa: BLE001
+        numba_version = "not installed"
     return {"Python": ".".join(platform.python_version_tuple()[:2]), "NumPy": numpy.__version__,
-            "reglab": reglab_version}
+            "reglab": reglab_version, "numba": numba_version}
 
 
 def _describe(found: dict, keys) -> str:
@@ -147,16 +152,22 @@ def connect(scheduler, *, timeout: float = CONNECT_TIMEOUT, worker_wait: float =
         raise ClusterError(f"cannot reach {where} within {timeout:g} s ({exc}); is `dask scheduler` "
                            f"running there?") from None
     try:
-        try:
-            client.wait_for_workers(1, timeout=worker_wait)
-        except TimeoutError:
-            raise ClusterError(f"{where} has no worker (waited {worker_wait:g} s); start some with "
-                               f"`dask worker {client.scheduler.address} --nthreads 1`") from None
-        check_versions(client)
+        ready(client, worker_wait)
     except BaseException:
         close(client)
         raise
     return client
+
+
+def ready(client, worker_wait: float = WORKER_WAIT) -> None:
+    """Wait up to ``worker_wait`` seconds for a first worker, then :func:`check_versions`."""
+    try:
+        client.wait_for_workers(1, timeout=worker_wait)
+    except TimeoutError:
+        address = client.scheduler.address
+        raise ClusterError(f"the Dask scheduler at {address} has no worker (waited {worker_wait:g} s); "
+                           f"start some with `dask worker {address} --nthreads 1`") from None
+    check_versions(client)
 
 
 def close(client) -> None:
@@ -227,7 +238,7 @@ def run_on_cluster(specs, data, base, scheduler, *, on_done) -> None:
     futures = []
     try:
         if not own:
-            check_versions(client)
+            ready(client)
         threads = sum(client.nthreads().values())
         data_future = client.scatter(data, broadcast=True, hash=False)
         futures = [client.submit(_work, chunk, data_future, base, versions(), retries=RETRIES,
