@@ -272,6 +272,19 @@ def test_a_worker_with_other_versions_is_refused_before_any_run(cluster, tmp_pat
     assert not (out / "runs.jsonl").exists()
 
 
+def test_chunks_keep_every_worker_busy_within_groups():
+    from reglab.experiments import distributed
+    from reglab.experiments.runner import group_key
+
+    base = TrainConfig(layers=(8,))
+    specs = specs_for(Grid.build(keep_prob=[1, 0.8], layers=[(8,), (4, 4)]), range(10))  # 2 groups of 20
+    for threads, sizes in ((1, [20, 20]), (2, [10] * 4), (3, [7, 7, 6] * 2), (50, [1] * 40)):
+        found = distributed.chunks(specs, base, threads)
+        assert [len(c) for c in found] == sizes
+        assert sorted(s.key for c in found for s in c) == sorted(s.key for s in specs)
+        assert all(len({group_key(s, base) for s in c}) == 1 for c in found)
+
+
 def test_a_worker_that_joins_later_with_other_versions_refuses_its_task():
     from reglab.experiments import distributed
 
