@@ -239,7 +239,7 @@ def test_a_lost_scheduler_ends_with_an_error_keeping_what_finished(cluster, loca
             proc.wait()
     assert proc.returncode == 2, output
     assert "Error: lost the connection to the Dask scheduler" in output
-    assert "run(s) finished are kept; --resume runs the rest" in output
+    assert "run(s) that finished are kept (reglab sweep --resume runs the rest)" in output
     assert "Traceback" not in output
     finished = logged(out)
     assert 1 <= finished < len(EXPECTED)

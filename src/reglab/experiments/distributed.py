@@ -21,12 +21,14 @@ Dask is imported here only, and this module only when ``scheduler=`` is given.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
 import platform
 import signal
 import socket
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from .._validation import InputError, ReglabError
@@ -260,8 +262,10 @@ def run_on_cluster(specs, data, base, scheduler, *, on_done) -> None:
 
 def _result(future, client, n_done: int, n_total: int) -> list:
     from distributed import KilledWorker
+    from distributed.comm import CommClosedError
 
-    kept = f"the {n_done} of {n_total} run(s) finished are kept; --resume runs the rest"
+    kept = (f"the {n_done} of {n_total} run(s) that finished are kept (reglab sweep --resume runs "
+            f"the rest)")
     if future.status == "cancelled" or client.status not in ("running", "connecting"):
         raise ClusterError(f"lost the connection to the Dask scheduler "
                            f"{getattr(client.scheduler, 'address', '')}; {kept}")
@@ -270,10 +274,8 @@ def _result(future, client, n_done: int, n_total: int) -> list:
     except KilledWorker as exc:
         raise ClusterError(f"the workers running some runs kept dying (killed, or out of memory; "
                            f"{exc}); {kept}") from None
-    except Exception as exc:  # noqa: BLE001 - the scheduler went away while we waited
-        if type(exc).__name__ in ("CancelledError", "FutureCancelledError", "CommClosedError"):
-            raise ClusterError(f"lost the connection to the Dask scheduler; {kept}") from None
-        raise
+    except (CancelledError, asyncio.CancelledError, CommClosedError):  # the scheduler went away
+        raise ClusterError(f"lost the connection to the Dask scheduler; {kept}") from None
     if isinstance(outcome, tuple) and outcome and outcome[0] == "versions":
         mine = versions()
         differ = [k for k in mine if outcome[1].get(k) != mine[k]]
