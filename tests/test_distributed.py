@@ -177,6 +177,18 @@ def test_the_cli_names_the_cluster_and_its_dashboard_and_refuses_jobs(cluster, l
     assert not (tmp_path / "other" / "runs.jsonl").exists()
 
 
+def test_compare_on_the_cluster_equals_compare_here(cluster, tmp_path):
+    args = ["compare", "--dataset", "moons", "--n-samples", "80", "--layers", "8", "--iterations", "300",
+            "--seeds", "2", "--no-augment"]
+    runs = {}
+    for where, extra in (("local", ["--jobs", "1"]), ("cluster", ["--scheduler", str(cluster)])):
+        result = CliRunner().invoke(main, [*args, *extra, "--out", str(tmp_path / where)])
+        assert result.exit_code == 0, result.output
+        runs[where] = {r["key"]: (r["train_accuracy"], r["test_accuracy"], r["weight_norm"], r["steps"])
+                       for r in json.loads((tmp_path / where / "results.json").read_text())["runs"]}
+    assert len(runs["local"]) == 12 and runs["cluster"] == runs["local"]  # 6 settings x 2 seeds
+
+
 # --- faults ----------------------------------------------------------------------------------
 
 def test_a_worker_killed_mid_sweep_has_its_runs_retried_each_logged_once(cluster, local, tmp_path):
