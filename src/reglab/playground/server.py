@@ -35,7 +35,8 @@ from .._validation import ReglabError
 from ..data import load_file
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
-from .config import GENERATED, MAX_COLUMNS, MAX_HIDDEN_LAYERS, MAX_SAMPLES, MAX_WIDTH, DataSource
+from .config import (GENERATED, MAX_COLUMNS, MAX_HIDDEN_LAYERS, MAX_SAMPLES, MAX_WIDTH, DataSource,
+                     fixed_split)
 from .presets import presets
 from .session import PageSession, dumps
 
@@ -91,6 +92,8 @@ class Playground:
         file = self.sources.get("file")
         return JSONResponse({
             "datasets": list(GENERATED), "file": None if file is None else file.label,
+            # data sets with their own test set: the page offers reglab's rule only, as `--split` does
+            "fixed_split": ["circles_course"] + (["file"] if file and fixed_split("file", self.sources) else []),
             "activations": sorted(ACTIVATIONS), "inits": sorted(INITIALIZERS),
             "limits": {"samples": MAX_SAMPLES, "hidden_layers": MAX_HIDDEN_LAYERS, "width": MAX_WIDTH,
                        "columns": MAX_COLUMNS, "upload_bytes": MAX_UPLOAD},

@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const COLORS = ["#222222", "#d62728", "#2ca02c", "#9467bd"];
 const NAMES = ["A", "B", "C", "D"];
 const CLASS = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189], [140, 86, 75]];
-const DEFAULT = {dataset: "field", n_samples: 400, noise: 0.1, data_seed: 0, dev: true, train_size: null,
+const DEFAULT = {dataset: "field", n_samples: 400, noise: 0.1, data_seed: 0, dev: true, split: null, train_size: null,
   layers: [8, 8], hidden: "relu", batch_size: null, seed: 0, record_every: 10, course_compat: false,
   columns: [{learning_rate: 0.3, init: "he", l2: 0, l1: 0, keep_prob: [1, 1], early_stopping: null, augment: null}]};
 const LIVE = ["learning_rate", "l2", "l1"];
@@ -46,7 +46,8 @@ function showConfig() {
   $("n_samples").disabled = $("noise").disabled = !generated;
   $("n_samples").value = c.n_samples ?? ""; $("noise").value = c.noise ?? 0; $("noise-value").textContent = c.noise ?? "-";
   $("noise").max = c.dataset === "field" ? 0.5 : 1;
-  $("data_seed").value = c.data_seed; $("dev").checked = c.dev; $("train_size").value = c.train_size ?? "";
+  $("data_seed").value = c.data_seed; $("train_size").value = c.train_size ?? "";
+  showSplit(c);
   const layers = $("layers"); layers.innerHTML = "";
   c.layers.forEach((w, i) => {
     const inp = document.createElement("input"); inp.type = "number"; inp.min = 1; inp.max = pg.options.limits.width; inp.value = w;
@@ -72,6 +73,22 @@ function showConfig() {
     lab.appendChild(inp); keep.appendChild(lab);
   });
 }
+function showSplit(c) {  // reglab's rule (dev on/off) or free fractions, as `reglab train --split`
+  const fixed = pg.options.fixed_split.includes(c.dataset);
+  $("split_mode").querySelector("option[value=custom]").disabled = fixed;
+  $("split_mode").value = c.split ? "custom" : (c.dev ? "dev" : "nodev");
+  $("split-custom").style.display = c.split ? "" : "none";
+  if (!c.split) return;
+  const pct = c.split.map((f) => Math.round(100 * f));
+  $("split_test").value = pct[2]; $("split_dev").value = pct[1];
+  $("split_test_value").textContent = pct[2]; $("split_dev_value").textContent = pct[1]; $("split_train_value").textContent = pct[0];
+}
+function setSplit(changed) {  // the two sliders; train takes the rest, at least 5%
+  let test = Number($("split_test").value), dev = Number($("split_dev").value);
+  if (test + dev > 95) { if (changed === "test") dev = 95 - test; else test = 95 - dev; }
+  pg.cfg.split = [(100 - test - dev) / 100, dev / 100, test / 100]; pg.cfg.dev = dev > 0;
+  configure();
+}
 function fill2(id, value, label) { const o = document.createElement("option"); o.value = value; o.textContent = label; $(id).appendChild(o); }
 
 function configure() {
@@ -93,6 +110,7 @@ function bind() {
   const c = () => pg.cfg, col = () => pg.cfg.columns[pg.sel];
   $("dataset").onchange = (e) => {
     const v = e.target.value; c().dataset = v;
+    if (pg.options.fixed_split.includes(v)) c().split = null;
     if (v === "circles_course" || !pg.options.datasets.includes(v)) { c().n_samples = null; c().noise = null; }
     else { c().n_samples = c().n_samples ?? 400; c().noise = Math.min(c().noise ?? 0.1, v === "field" ? 0.5 : 1); }
     configure();
@@ -101,7 +119,17 @@ function bind() {
   for (const [id, key, conv] of [["n_samples", "n_samples", Number], ["noise", "noise", Number], ["data_seed", "data_seed", Number],
     ["train_size", "train_size", num], ["batch_size", "batch_size", num], ["seed", "seed", Number], ["record_every", "record_every", Number],
     ["hidden", "hidden", String]]) $(id).onchange = (e) => { c()[key] = conv(e.target.value); configure(); };
-  for (const id of ["dev", "course_compat"]) $(id).onchange = (e) => { c()[id] = e.target.checked; configure(); };
+  $("course_compat").onchange = (e) => { c().course_compat = e.target.checked; configure(); };
+  $("split_mode").onchange = (e) => {
+    const mode = e.target.value;
+    c().split = mode === "custom" ? (c().dev ? [0.6, 0.2, 0.2] : [0.8, 0, 0.2]) : null;
+    c().dev = mode !== "nodev";
+    configure();
+  };
+  $("split_test").oninput = (e) => { $("split_test_value").textContent = e.target.value; };
+  $("split_dev").oninput = (e) => { $("split_dev_value").textContent = e.target.value; };
+  $("split_test").onchange = () => setSplit("test");
+  $("split_dev").onchange = () => setSplit("dev");
   for (const k of LIVE) $(k).onchange = (e) => { col()[k] = Number(e.target.value); live({[k]: col()[k]}); };
   $("init").onchange = (e) => { col().init = e.target.value; configure(); };
   $("early_stopping").onchange = (e) => { col().early_stopping = num(e.target.value); configure(); };
