@@ -49,7 +49,14 @@ def page(**changes):
 
 
 @pytest.fixture
-def client(football_path):
+def client():
+    """The server without ``--data``: what every test but the course file's own needs."""
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture
+def football_client(football_path):
     with TestClient(create_app(football_path)) as c:
         yield c
 
@@ -71,8 +78,18 @@ def test_page_and_assets_are_served_from_the_package(client):
         r = client.get(asset)
         assert r.status_code == 200 and "://" not in r.text.replace("ws://", "").replace("wss://", "")
     options = client.get("/api/options").json()
-    assert options["file"] == "football.mat"
+    assert options["file"] is None and options["fixed_split"] == ["circles_course"]
+    assert [p["name"] for p in options["presets"]] == ["init_circles", "week1_field"]
+
+
+def test_the_course_file_adds_its_data_set_and_preset(football_client):
+    options = football_client.get("/api/options").json()
+    assert options["file"] == "football.mat" and options["fixed_split"] == ["circles_course", "file"]
     assert [p["name"] for p in options["presets"]] == ["football", "init_circles", "week1_field"]
+    with football_client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "configure", "config": page(dataset="file", n_samples=None, noise=None)})
+        assert receive(ws, "data")["summary"] == ("football: 2 features, 2 classes; train 158 [79 79], "
+                                                   "dev 53 [26 27], test 200 [113 87]")
 
 
 def test_play_streams_frames_pause_step_and_reset(client):
@@ -288,9 +305,12 @@ def test_export_says_when_the_command_differs_from_the_run():
     ("football", [FOOTBALL[k] for k in ("no_regularization", "l2", "dropout")]),
     ("init_circles", [CIRCLES[k] for k in ("zeros", "random", "he")]),
 ])
-def test_course_presets_reach_the_published_figures(football_path, name, published):
-    preset = next(p for p in presets(True) if p["name"] == name)
-    session = PageSession(preset["config"], {"file": DataSource(football_path, "football.mat")})
+def test_course_presets_reach_the_published_figures(request, name, published):
+    # only the football preset needs the course's file (and skips without it)
+    sources = ({"file": DataSource(request.getfixturevalue("football_path"), "football.mat")}
+               if name == "football" else {})
+    preset = next(p for p in presets(bool(sources)) if p["name"] == name)
+    session = PageSession(preset["config"], sources)
     session.advance(preset["steps"])
     figures = [c["figures"] for c in session.state()["columns"]]
     for want, got in zip(published, figures, strict=True):
