@@ -205,6 +205,33 @@ def test_an_uploaded_csv_trains(page, tmp_path):
     assert js(page, "return window.playground.last.columns[0].figures.train_accuracy") > 0.6
 
 
+def test_an_uploaded_three_class_csv_trains_a_softmax_and_draws_three_regions(page, tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 3.5]])
+    X = rng.normal(scale=0.6, size=(150, 2)) + np.repeat(centres, 50, axis=0)
+    path = tmp_path / "blobs.csv"
+    path.write_text("a,b,label\n" + "".join(f"{a:.4f},{b:.4f},{k}\n" for (a, b), k in zip(X, np.repeat([0, 1, 2], 50))))
+    page.find_element(By.ID, "upload").send_keys(str(path))
+    wait(page, lambda d: "blobs: 2 features, 3 classes" in d.find_element(By.ID, "data-summary").text)
+    wait(page, lambda d: js(d, "return window.playground.data.n_classes === 3 && window.playground.last.columns[0].step === 0"))
+    play_until(page, 150)
+    state = js(page, "return window.playground.last.columns[0]")
+    assert state["figures"]["train_accuracy"] > 0.95 and state["figures"]["test_accuracy"] > 0.9
+    code = np.frombuffer(__import__("base64").b64decode(state["boundary"]), "<u2")
+    assert set(np.unique(code // 1000)) == {0, 1, 2}  # softmax: 1000 class + 999 confidence per cell
+    # the canvas shows the three classes' colours (orange, blue, green tints of white)
+    shares = js(page, """
+        const c = document.querySelector('#card-0 canvas.boundary'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const n = [0, 0, 0];
+        for (let i = 0; i < d.length; i += 4) {
+          const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+          if (r > g + 10 && g > b + 10) n[0]++; else if (b > g + 10 && g > r + 10) n[1]++;
+          else if (g > r + 10 && Math.abs(r - b) < 12) n[2]++;
+        }
+        return n.map((k) => k / (c.width * c.height));""")
+    assert min(shares) > 0.1, shares
+
+
 def test_a_bad_upload_shows_a_clear_message_and_the_server_keeps_serving(page, tmp_path):
     path = tmp_path / "three.csv"
     path.write_text("a,b,c,label\n1,2,3,0\n2,3,4,1\n3,4,5,0\n4,5,6,1\n")
@@ -221,6 +248,13 @@ def test_a_bad_upload_shows_a_clear_message_and_the_server_keeps_serving(page, t
 
 
 def test_the_page_network_equals_reglab_train_with_the_exported_command(page, downloads, tmp_path):
+    set_value(page, "split_mode", "custom")  # a train/dev/test ratio of its own: 60/10/30
+    assert page.find_element(By.ID, "split-custom").is_displayed()
+    set_value(page, "split_test", 30)
+    set_value(page, "split_dev", 10)
+    wait(page, lambda d: js(d, "return window.playground.data.config.split") == [0.6, 0.1, 0.3]
+         and js(d, "return window.playground.last.columns[0].step") == 0)
+    assert "train 240" in page.find_element(By.ID, "data-summary").text and "#c=" in page.current_url
     set_value(page, "speed", 20)
     keep = page.find_elements(By.CSS_SELECTOR, "#keep input")
     js(page, "arguments[0].value = 0.8; arguments[0].dispatchEvent(new Event('change'));", keep[0])
@@ -232,6 +266,7 @@ def test_the_page_network_equals_reglab_train_with_the_exported_command(page, do
     argv = shlex.split(page.find_element(By.ID, "tool-out").text)
     assert argv[argv.index("--iterations") + 1] == str(n)
     assert argv[argv.index("--keep-prob") + 1] == "0.8,1.0" and argv[argv.index("--l1") + 1] == "0.05"
+    assert argv[argv.index("--split") + 1] == "0.6,0.1,0.3" and "--dev" not in argv
     for old in downloads.glob("*.npz"):
         old.unlink()
     page.find_element(By.ID, "export-model").click()
@@ -249,7 +284,8 @@ def test_the_page_network_equals_reglab_train_with_the_exported_command(page, do
 def test_a_link_reproduces_the_configuration(chrome, server):
     import json
     import urllib.parse
-    cfg = {"dataset": "xor", "n_samples": 200, "noise": 0.3, "data_seed": 4, "dev": False, "train_size": None,
+    cfg = {"dataset": "xor", "n_samples": 200, "noise": 0.3, "data_seed": 4, "dev": True, "split": [0.7, 0.1, 0.2],
+           "train_size": None,
            "layers": [5, 3, 2], "hidden": "tanh", "batch_size": None, "seed": 7, "record_every": 10,
            "course_compat": False,
            "columns": [{"learning_rate": 0.05, "init": "xavier", "l2": 0.3, "l1": 0.0, "keep_prob": [1, 1, 1],
@@ -261,6 +297,9 @@ def test_a_link_reproduces_the_configuration(chrome, server):
     wait(chrome, lambda d: js(d, "return !!(window.playground.last && window.playground.last.columns.length === 2)"))
     assert js(chrome, "return window.playground.data.config") == cfg
     assert chrome.find_element(By.ID, "l2").get_attribute("value") == "0.3"
+    assert chrome.find_element(By.ID, "split_mode").get_attribute("value") == "custom"
+    assert chrome.find_element(By.ID, "split_test").get_attribute("value") == "20"
+    assert chrome.find_element(By.ID, "split_dev").get_attribute("value") == "10"
     assert len(chrome.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
     assert len(chrome.find_elements(By.CSS_SELECTOR, "#columns .card")) == 2
     chrome.get("about:blank")
