@@ -182,6 +182,29 @@ def test_side_by_side_renders_and_trains_two_configurations(page):
     assert "keep 0.5" in page.find_element(By.CSS_SELECTOR, "#card-1 h3").text
 
 
+def rect(driver, selector):
+    return js(driver, "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                      "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width};", selector)
+
+
+def test_the_curves_fill_the_space_the_cards_leave(page):
+    # 1400 px: one card, the curves take the rest of its row, one chart under another
+    card, charts, views = rect(page, "#card-0"), rect(page, ".charts"), rect(page, "#views")
+    assert charts["top"] == card["top"] and abs(charts["right"] - views["right"]) < 1
+    assert charts["width"] > views["width"] - card["width"] - 20
+    cost, acc = rect(page, "#cost-chart"), rect(page, "#acc-chart")
+    assert acc["top"] >= cost["bottom"] and cost["width"] > 800
+    # four cards fill the row: the curves go under them, full width, three charts side by side
+    for _ in range(3):
+        page.find_element(By.ID, "add-column").click()
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#columns .card")) == 4)
+    charts, last = rect(page, ".charts"), rect(page, "#card-3")
+    assert charts["top"] > last["bottom"] and abs(charts["width"] - views["width"]) < 1
+    cost, acc, norm = (rect(page, f"#{c}-chart") for c in ("cost", "acc", "norm"))
+    assert cost["top"] == acc["top"] == norm["top"] and cost["right"] <= acc["left"] < acc["right"] <= norm["left"]
+    assert js(page, "return document.getElementById('norm-chart').width") == round(norm["width"])  # drawn sharp
+
+
 def test_reset_restores_the_same_initial_weights(page):
     start = js(page, "return window.playground.last.columns[0]")
     picture = boundary(page)

@@ -171,7 +171,7 @@ async function upload(e) {
   const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": f.name}, body: f});
   const body = await r.json();
   if (!r.ok) { out.className = "error"; out.textContent = body.error; message(body.error, true); return; }
-  out.textContent = body.summary;
+  out.textContent = "uploaded " + body.name;  // its split, as trained, is the data summary below
   fill2("dataset", body.id, "upload: " + body.name);
   pg.cfg.dataset = body.id; pg.cfg.n_samples = null; pg.cfg.noise = null;
   configure();
@@ -188,6 +188,7 @@ function onMessage(ev) {
   if (m.type === "data") { pg.data = m; pg.history = m.config.columns.map(() => []); $("data-summary").textContent = m.summary; buildCards(); message(pg.notice || "", !!pg.notice); pg.notice = null; return; }
   if (m.type === "state") { onState(m); return; }
   if (m.type === "updated") { message(""); return; }
+  $("tool-out").classList.toggle("table", m.type === "gradcheck");
   if (m.type === "gradcheck") { $("tool-out").textContent = NAMES[m.column] + " at step " + m.step + "\n" + m.text; return; }
   if (m.type === "model") { download(m.filename, new Blob([bytes(m.base64)])); $("tool-out").textContent = "saved " + m.filename + " (reglab.io.load_network reads it)"; return; }
   if (m.type === "export") {
@@ -295,7 +296,12 @@ function drawCard(i, s) {
   hx.fillText("-" + s.histogram.range.toPrecision(2), 0, hc.height - 1); hx.fillText("0", hc.width / 2 - 3, hc.height - 1);
   hx.fillText(s.histogram.range.toPrecision(2), hc.width - 28, hc.height - 1);
 }
+function fit(cv) {  // the canvas's pixels follow its laid-out size (the curves panel stretches)
+  const w = Math.max(200, Math.round(cv.clientWidth)), h = Math.max(100, Math.round(cv.clientHeight));
+  if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+}
 function axes(cv, title, xmax, ymin, ymax) {
+  fit(cv);
   const ctx = cv.getContext("2d"); ctx.clearRect(0, 0, cv.width, cv.height);
   const L = 44, B = 18, W = cv.width - L - 6, H = cv.height - B - 14;
   ctx.strokeStyle = "#999"; ctx.strokeRect(L, 14, W, H); ctx.fillStyle = "#333"; ctx.font = "11px sans-serif";
