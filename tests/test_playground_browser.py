@@ -205,6 +205,38 @@ def test_the_curves_fill_the_space_the_cards_leave(page):
     assert js(page, "return document.getElementById('norm-chart').width") == round(norm["width"])  # drawn sharp
 
 
+def test_layer_buttons_reshape_the_network_and_l1_piles_weights_at_zero(page):
+    page.find_element(By.ID, "add-layer").click()  # [8, 8] -> [8, 8, 4]: one unit picture per hidden unit
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#card-0 .units canvas")) == 20
+         and js(d, "return window.playground.last.columns[0].units.length") == 3)
+    assert len(page.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
+    assert len(page.find_elements(By.CSS_SELECTOR, "#keep input")) == 3
+    for _ in range(2):
+        page.find_element(By.ID, "remove-layer").click()
+    wait(page, lambda d: js(d, "return window.playground.data.config.layers") == [8]
+         and len(d.find_elements(By.CSS_SELECTOR, "#card-0 .units canvas")) == 8)
+    set_value(page, "l1", 2)
+    play_until(page, 300)
+    counts = js(page, "return window.playground.last.columns[0].histogram.counts")
+    assert len(counts) == 41 and counts[20] == max(counts) and counts[20] > 0.5 * sum(counts)  # the spike at 0
+
+
+def test_the_configuration_export_is_the_page_and_its_train_config(page, downloads):
+    set_value(page, "l2", 0.25)
+    play_until(page, 30)
+    n = step(page)
+    saved = downloads / "reglab-playground-config.json"
+    saved.unlink(missing_ok=True)
+    page.find_element(By.ID, "export-config").click()
+    wait(page, lambda d: saved.is_file() and saved.stat().st_size > 0)
+    time.sleep(0.3)  # let Chromium finish writing
+    import json
+    exported = json.loads(saved.read_text())
+    assert exported["page"] == js(page, "return window.playground.cfg")
+    assert exported["train_config"]["iterations"] == n and exported["train_config"]["l2"] == 0.25
+    assert exported["train_config"]["layers"] == [8, 8] and exported["train_config"]["engine"] == "reference"
+
+
 def test_reset_restores_the_same_initial_weights(page):
     start = js(page, "return window.playground.last.columns[0]")
     picture = boundary(page)
