@@ -43,6 +43,7 @@ from .session import PageSession, dumps
 STATIC = Path(__file__).parent / "static"
 FPS = 20  # frames a second at most while training
 FRAME_BUDGET = 0.04  # seconds of training per frame at most, so that frames keep coming (>= 10 a second)
+MIN_FPS = 12  # a frame's training shrinks (to 5 ms) when drawing the frame's pictures takes longer
 MAX_UPLOAD = 1 << 20  # bytes
 MAX_UPLOADS = 20  # kept at once; the oldest is forgotten first
 MAX_STEPS_PER_FRAME = 1000
@@ -55,6 +56,12 @@ class Page:
         self.session: PageSession | None = None
         self.playing = False
         self.steps = 10
+        self.picture_time = 0.0  # seconds the last frames took to compute and send (moving average)
+
+    def budget(self) -> float:
+        """Seconds of training for the next frame: what is left of a 1/MIN_FPS frame once its
+        pictures are made, so that a loaded machine keeps the updates coming and trains less."""
+        return min(FRAME_BUDGET, max(0.005, 1 / MIN_FPS - self.picture_time))
 
 
 def _error(message: str) -> dict:
@@ -166,8 +173,10 @@ class Playground:
                     if not page.playing or page.session is None:
                         continue
                     session = page.session
-                    await asyncio.to_thread(_advance_for, session, page.steps, FRAME_BUDGET)
+                    await asyncio.to_thread(_advance_for, session, page.steps, page.budget())
+                    drawn = time.perf_counter()
                     await ws.send_text(await asyncio.to_thread(lambda: dumps(session.state())))
+                    page.picture_time = 0.7 * page.picture_time + 0.3 * (time.perf_counter() - drawn)
                     if not session.running:
                         page.playing = False
                     await asyncio.sleep(max(0.0, 1 / FPS - (time.perf_counter() - start)))
