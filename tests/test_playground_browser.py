@@ -207,14 +207,16 @@ def test_the_curves_fill_the_space_the_cards_leave(page):
 
 def test_layer_buttons_reshape_the_network_and_l1_piles_weights_at_zero(page):
     page.find_element(By.ID, "add-layer").click()  # [8, 8] -> [8, 8, 4]: one unit picture per hidden unit
-    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#card-0 .units canvas")) == 20
-         and js(d, "return window.playground.last.columns[0].units.length") == 3)
+    layers = "return [...document.querySelectorAll('#card-0 .units canvas')].map(c => Number(c.dataset.units))"
+    wait(page, lambda d: js(d, layers) == [8, 8, 4] and js(d, "return window.playground.last.columns[0].units.length") == 3)
+    # each layer's canvas holds its units' pictures, 16 x 16 each, in rows of eight, one pixel apart
+    assert js(page, "return [...document.querySelectorAll('#card-0 .units canvas')].map(c => [c.width, c.height])") == [
+        [8 * 17 - 1, 16], [8 * 17 - 1, 16], [4 * 17 - 1, 16]]
     assert len(page.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
     assert len(page.find_elements(By.CSS_SELECTOR, "#keep input")) == 3
     for _ in range(2):
         page.find_element(By.ID, "remove-layer").click()
-    wait(page, lambda d: js(d, "return window.playground.data.config.layers") == [8]
-         and len(d.find_elements(By.CSS_SELECTOR, "#card-0 .units canvas")) == 8)
+    wait(page, lambda d: js(d, "return window.playground.data.config.layers") == [8] and js(d, layers) == [8])
     set_value(page, "l1", 2)
     play_until(page, 300)
     counts = js(page, "return window.playground.last.columns[0].histogram.counts")

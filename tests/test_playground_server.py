@@ -117,6 +117,28 @@ def test_play_streams_frames_pause_step_and_reset(client):
         assert again["step"] == 0 and again["boundary"] == first["boundary"] and again["norms"] == first["norms"]
 
 
+def test_a_page_that_acknowledges_frames_gets_no_more_than_it_draws(client, monkeypatch):
+    import reglab.playground.server as server
+    monkeypatch.setattr(server, "ACK_WAIT", 0.5)
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "configure", "config": page()})
+        receive(ws, "state")
+        ws.send_json({"type": "ack"})  # the browser's page acknowledges every frame it has drawn
+        ws.send_json({"type": "speed", "steps": 5})
+        ws.send_json({"type": "play"})
+        first = receive(ws, "state")["columns"][0]["step"]
+        t0 = time.monotonic()
+        second = receive(ws, "state")["columns"][0]["step"]  # not acknowledged: sent after ACK_WAIT
+        waited = time.monotonic() - t0
+        steps = []
+        for _ in range(3):
+            ws.send_json({"type": "ack"})
+            steps.append(receive(ws, "state")["columns"][0]["step"])
+        ws.send_json({"type": "pause"})
+    assert (first, second, steps) == (5, 10, [15, 20, 25])  # still 5 steps an update, none skipped
+    assert waited >= 0.45
+
+
 def test_l2_changed_mid_run_takes_effect(client):
     with client.websocket_connect("/ws") as ws:
         ws.send_json({"type": "configure", "config": page()})

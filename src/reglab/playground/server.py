@@ -43,10 +43,11 @@ from .session import PageSession, dumps
 STATIC = Path(__file__).parent / "static"
 FPS = 20  # frames a second at most while training
 FRAME_BUDGET = 0.04  # seconds of training per frame at most, so that frames keep coming (>= 10 a second)
-MIN_FPS = 12  # a frame's training shrinks (to 5 ms) when drawing the frame's pictures takes longer
+MIN_FPS = 12  # a frame's training shrinks (down to 5 ms) when whole frames take longer than 1/MIN_FPS
 MAX_UPLOAD = 1 << 20  # bytes
 MAX_UPLOADS = 20  # kept at once; the oldest is forgotten first
 MAX_STEPS_PER_FRAME = 1000
+ACK_WAIT = 1.0  # seconds a frame waits for the page's acknowledgement of the last one, at most
 
 
 class Page:
@@ -56,12 +57,19 @@ class Page:
         self.session: PageSession | None = None
         self.playing = False
         self.steps = 10
-        self.picture_time = 0.0  # seconds the last frames took to compute and send (moving average)
+        self.budget = FRAME_BUDGET  # seconds of training in the next frame
+        self.acks = False  # the page says when it has drawn a frame (the browser page does)
+        self.drawing = False  # a frame is sent and not yet acknowledged
+        self.sent_at: float | None = None  # when the last frame of this play went out
 
-    def budget(self) -> float:
-        """Seconds of training for the next frame: what is left of a 1/MIN_FPS frame once its
-        pictures are made, so that a loaded machine keeps the updates coming and trains less."""
-        return min(FRAME_BUDGET, max(0.005, 1 / MIN_FPS - self.picture_time))
+    def sent(self) -> None:
+        """Steer the training budget so that a whole cycle (training, pictures, sending, the
+        page drawing) takes about 1/MIN_FPS: a loaded machine keeps the updates coming and
+        trains fewer steps between them."""
+        now = time.perf_counter()
+        if self.sent_at is not None:
+            self.budget = min(FRAME_BUDGET, max(0.005, self.budget + 0.5 * (1 / MIN_FPS - (now - self.sent_at))))
+        self.sent_at, self.drawing = now, self.acks
 
 
 def _error(message: str) -> dict:
@@ -69,10 +77,17 @@ def _error(message: str) -> dict:
 
 
 def _advance_for(session: PageSession, steps: int, budget: float) -> None:
-    """Up to ``steps`` steps, in chunks, within about ``budget`` seconds."""
+    """Up to ``steps`` steps (at least one) within about ``budget`` seconds.
+
+    One step first, then chunks sized by the time a step took: a fixed chunk of ten steps
+    of four wide columns alone outlasted a loaded machine's budget."""
     start, done = time.perf_counter(), 0
-    while done < steps and session.running and time.perf_counter() - start < budget:
-        n = min(steps - done, 10)
+    while done < steps and session.running:
+        elapsed = time.perf_counter() - start
+        if done and elapsed >= budget:
+            break
+        n = 1 if not done else max(1, int((budget - elapsed) / (elapsed / done)))
+        n = min(n, steps - done)
         session.advance(n)
         done += n
 
@@ -172,16 +187,24 @@ class Playground:
                             return
                     if not page.playing or page.session is None:
                         continue
+                    if page.drawing:  # never more frames than the page can draw: no backlog, no lag
+                        try:
+                            text = await asyncio.wait_for(inbox.get(), ACK_WAIT)
+                        except asyncio.TimeoutError:
+                            page.drawing = False
+                            continue
+                        if not await self._handle(ws, page, text):
+                            return
+                        continue
                     session = page.session
-                    await asyncio.to_thread(_advance_for, session, page.steps, page.budget())
-                    drawn = time.perf_counter()
+                    await asyncio.to_thread(_advance_for, session, page.steps, page.budget)
                     await ws.send_text(await asyncio.to_thread(lambda: dumps(session.state())))
-                    page.picture_time = 0.7 * page.picture_time + 0.3 * (time.perf_counter() - drawn)
+                    page.sent()
                     if not session.running:
                         page.playing = False
                     await asyncio.sleep(max(0.0, 1 / FPS - (time.perf_counter() - start)))
                 else:
-                    page.playing = False
+                    page.playing, page.drawing, page.sent_at = False, False, None
                     if not await self._handle(ws, page, await inbox.get()):
                         return
         except (WebSocketDisconnect, OSError):
@@ -214,6 +237,9 @@ class Playground:
             page.session = await asyncio.to_thread(PageSession, message.get("config"), self.sources)
             page.playing = False
             return [page.session.data_message(), page.session.state()]
+        if kind == "ack":  # the page has drawn a frame: the next may go
+            page.acks, page.drawing = True, False
+            return []
         if kind == "speed":
             steps = message.get("steps")
             if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS_PER_FRAME:
@@ -256,7 +282,7 @@ class Playground:
         if kind == "gradcheck":
             return [await asyncio.to_thread(session.gradcheck, column)]
         raise ValueError(f"unknown message type {kind!r}; known: configure, play, pause, step, reset, "
-                         f"update, speed, export, model, gradcheck")
+                         f"update, speed, export, model, gradcheck, ack")
 
 
 def create_app(data_file=None) -> Starlette:

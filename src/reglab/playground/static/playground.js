@@ -4,13 +4,14 @@
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#222222", "#d62728", "#2ca02c", "#9467bd"];
 const NAMES = ["A", "B", "C", "D"];
+const UNITS_PER_ROW = 8;  // hidden-unit pictures a row in a card
 const CLASS = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189], [140, 86, 75]];
 const DEFAULT = {dataset: "field", n_samples: 400, noise: 0.1, data_seed: 0, dev: true, split: null, train_size: null,
   layers: [8, 8], hidden: "relu", batch_size: null, seed: 0, record_every: 10, course_compat: false,
   columns: [{learning_rate: 0.3, init: "he", l2: 0, l1: 0, keep_prob: [1, 1], early_stopping: null, augment: null}]};
 const LIVE = ["learning_rate", "l2", "l1"];
 const pg = {cfg: null, sel: 0, ws: null, playing: false, data: null, last: null, history: [],
-  frames: 0, frameTimes: [], options: null};
+  frames: 0, frameTimes: [], options: null, drawMs: 0};
 window.playground = pg;  // read by the browser tests
 
 function message(text, isError) {
@@ -19,7 +20,11 @@ function message(text, isError) {
   m.className = isError ? "error" : "";
 }
 function num(v) { return v === "" || v === null ? null : Number(v); }
-function bytes(b64) { return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)); }
+function bytes(b64) {  // a plain loop: Uint8Array.from with a callback took a third of a frame's drawing
+  const text = atob(b64), out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
 function send(obj) { if (pg.ws && pg.ws.readyState === 1) pg.ws.send(JSON.stringify(obj)); }
 
 // ---- configuration <-> controls <-> URL ------------------------------------------------
@@ -186,7 +191,7 @@ function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "error") { message(m.message, true); if (/stopped/.test(m.message)) setPlaying(false); return; }
   if (m.type === "data") { pg.data = m; pg.history = m.config.columns.map(() => []); $("data-summary").textContent = m.summary; buildCards(); message(pg.notice || "", !!pg.notice); pg.notice = null; return; }
-  if (m.type === "state") { onState(m); return; }
+  if (m.type === "state") { onState(m); send({type: "ack"}); return; }  // drawn: the server may send the next
   if (m.type === "updated") { message(""); return; }
   $("tool-out").classList.toggle("table", m.type === "gradcheck");
   if (m.type === "gradcheck") { $("tool-out").textContent = NAMES[m.column] + " at step " + m.step + "\n" + m.text; return; }
@@ -216,7 +221,9 @@ function onState(m) {
     $("fps").textContent = fps.toFixed(1) + " updates/s";
   }
   if (pg.playing && m.columns.every((s) => s.stop_reason)) setPlaying(false);
+  const t0 = performance.now();
   drawAll();
+  pg.drawMs = 0.8 * pg.drawMs + 0.2 * (performance.now() - t0);  // read by benchmarks/playground_updates.py
 }
 
 // ---- drawing -------------------------------------------------------------------------------------
@@ -224,7 +231,13 @@ function buildCards() {
   const box = $("columns"); box.innerHTML = "";
   pg.data.config.columns.forEach((col, i) => {
     const card = document.createElement("div"); card.className = "card"; card.id = "card-" + i;
-    const units = pg.data.config.layers.map((w) => '<div class="layer">' + ('<canvas width="' + pg.data.unit_grid + '" height="' + pg.data.unit_grid + '"></canvas>').repeat(w) + "</div>").join("");
+    // one canvas per hidden layer, its units in rows of UNITS_PER_ROW, one pixel apart
+    // (hundreds of small canvases cost the browser more to composite than the page to draw)
+    const g = pg.data.unit_grid, units = pg.data.config.layers.map((w) => {
+      const cols = Math.min(w, UNITS_PER_ROW), rows = Math.ceil(w / UNITS_PER_ROW);
+      return '<div class="layer"><canvas data-units="' + w + '" data-cols="' + cols + '" width="' + (cols * (g + 1) - 1) +
+        '" height="' + (rows * (g + 1) - 1) + '" style="width:' + (cols * 32 - 2) + "px;height:" + (rows * 32 - 2) + 'px"></canvas></div>';
+    }).join("");
     card.innerHTML = '<h3 style="color:' + COLORS[i] + '">' + NAMES[i] + ": " + describe(col) + "</h3>" +
       '<canvas class="boundary" width="280" height="280"></canvas><div class="stop"></div><table class="figs"></table>' +
       '<div class="units" title="each hidden unit\'s output over the plane">' + units + "</div>" +
@@ -254,39 +267,61 @@ function shade(p, k) {  // probability of class 1 (two classes) or class + confi
   const cls = Math.floor(p), conf = p - cls, c = CLASS[cls % CLASS.length];
   return c.map((v) => Math.round(255 + (v - 255) * conf * 0.65));
 }
-function drawCard(i, s) {
-  const card = $("card-" + i); if (!card) return;
-  card.classList.toggle("selected", i === pg.sel);
-  if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
-  const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
-  const img = new ImageData(n, n), code = new DataView(bytes(s.boundary).buffer);
-  for (let j = 0; j < n * n; j++) { const c = shade(code.getUint16(2 * j, true) / 1000, k); img.data.set([c[0], c[1], c[2], 255], 4 * j); }
-  const off = document.createElement("canvas"); off.width = off.height = n; off.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, cv.width, cv.height);
-  const [x0, x1, y0, y1] = pg.data.bounds;
+// Every frame paints thousands of cells: colours come from tables made once, and the data
+// points (the same in every frame of a configuration) from one layer drawn once.
+// Colours are packed as one little-endian RGBA word per pixel (the byte order of ImageData on
+// every platform a browser runs on here: x86 and ARM are little-endian).
+function packed(c) { return (255 << 24 | c[2] << 16 | c[1] << 8 | c[0]) >>> 0; }
+function colours(k) {  // boundary code -> colour: 1000 p(class 1) (two classes), else 1000 class + 999 confidence
+  pg.luts = pg.luts || {};
+  return pg.luts[k] || (pg.luts[k] = Uint32Array.from({length: k === 2 ? 1001 : 1000 * k}, (_, c) => packed(shade(c / 1000, k))));
+}
+function unitColours() {  // int8 unit output -> colour
+  return pg.unitLut || (pg.unitLut = Uint32Array.from({length: 255}, (_, v) => packed(shade(0.5 + 0.5 * (v - 127) / 127, 2))));
+}
+function pointsLayer(w, h) {
+  if (pg.points && pg.points.data === pg.data && pg.points.canvas.width === w) return pg.points.canvas;
+  const layer = document.createElement("canvas"); layer.width = w; layer.height = h;
+  const ctx = layer.getContext("2d"), [x0, x1, y0, y1] = pg.data.bounds;
   for (const [split, r, stroke] of [["train", 3.2, "#fff"], ["dev", 3, "#888"], ["test", 3, "#000"]]) {
     const pts = pg.data.points[split]; if (!pts) continue;
     for (let j = 0; j < pts.y.length; j++) {
-      const px = (pts.x[2 * j] - x0) / (x1 - x0) * cv.width, py = (y1 - pts.x[2 * j + 1]) / (y1 - y0) * cv.height;
+      const px = (pts.x[2 * j] - x0) / (x1 - x0) * w, py = (y1 - pts.x[2 * j + 1]) / (y1 - y0) * h;
       ctx.beginPath(); ctx.arc(px, py, r, 0, 6.283);
       ctx.fillStyle = "rgb(" + CLASS[pts.y[j] % CLASS.length].join(",") + ")"; ctx.fill();
       ctx.strokeStyle = stroke; ctx.lineWidth = 1; ctx.stroke();
     }
   }
+  pg.points = {data: pg.data, canvas: layer};
+  return layer;
+}
+function drawCard(i, s) {
+  const card = $("card-" + i); if (!card) return;
+  card.classList.toggle("selected", i === pg.sel);
+  if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
+  const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
+  const img = new ImageData(n, n), code = new Uint16Array(bytes(s.boundary).buffer), lut = colours(k);
+  const px = new Uint32Array(img.data.buffer);
+  for (let j = 0; j < n * n; j++) px[j] = lut[code[j]];
+  const off = pg.off || (pg.off = document.createElement("canvas"));
+  off.width = off.height = n; off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, cv.width, cv.height);
+  ctx.drawImage(pointsLayer(cv.width, cv.height), 0, 0);
   const f = s.figures, fmt = (v) => (v === null || v === undefined ? "-" : v.toFixed(4));
   card.querySelector(".figs").innerHTML = "<tr><td></td><td>cost</td><td>accuracy</td></tr>" +
     ["train", "dev", "test"].filter((sp) => (sp + "_cost") in f).map((sp) => "<tr><td>" + sp + "</td><td>" + fmt(f[sp + "_cost"]) + "</td><td>" + fmt(f[sp + "_accuracy"]) + "</td></tr>").join("") +
     "<tr><td>step</td><td>" + s.step + "</td><td>epoch " + s.epoch + "</td></tr>";
   card.querySelector(".stop").textContent = (s.stop_reason || "") + (s.changed_at !== null ? " (settings changed at step " + s.changed_at + ")" : "");
-  const canv = card.querySelectorAll(".units canvas"), g = pg.data.unit_grid; let u = 0;
-  s.units.forEach((layer) => {  // int8, one unit after another, each scaled to its own largest |value|
-    const vals = new Int8Array(bytes(layer).buffer);
+  const canv = card.querySelectorAll(".units canvas"), g = pg.data.unit_grid, ulut = unitColours();
+  s.units.forEach((layer, l) => {  // int8, one unit after another, each scaled to its own largest |value|
+    const c = canv[l]; if (!c) return;
+    const vals = new Int8Array(bytes(layer).buffer), cols = Number(c.dataset.cols), w = c.width;
+    const im = new ImageData(w, c.height), px = new Uint32Array(im.data.buffer);  // gaps stay transparent
     for (let unit = 0; unit < vals.length / (g * g); unit++) {
-      const c = canv[u++]; if (!c) continue;
-      const im = new ImageData(g, g);
-      for (let j = 0; j < g * g; j++) { const sc = shade(0.5 + 0.5 * vals[unit * g * g + j] / 127, 2); im.data.set([sc[0], sc[1], sc[2], 255], 4 * j); }
-      c.getContext("2d").putImageData(im, 0, 0);
+      const at = Math.floor(unit / cols) * (g + 1) * w + (unit % cols) * (g + 1);
+      for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) px[at + y * w + x] = ulut[vals[(unit * g + y) * g + x] + 127];
     }
+    c.getContext("2d").putImageData(im, 0, 0);
   });
   const hc = card.querySelector("canvas.hist"), hx = hc.getContext("2d"), counts = s.histogram.counts, top = Math.max(...counts, 1);
   hx.clearRect(0, 0, hc.width, hc.height); hx.fillStyle = COLORS[i];
