@@ -187,17 +187,21 @@ class Playground:
                             return
                     if not page.playing or page.session is None:
                         continue
-                    if page.drawing:  # never more frames than the page can draw: no backlog, no lag
-                        try:
-                            text = await asyncio.wait_for(inbox.get(), ACK_WAIT)
-                        except asyncio.TimeoutError:
-                            page.drawing = False
-                            continue
-                        if not await self._handle(ws, page, text):
-                            return
-                        continue
                     session = page.session
                     await asyncio.to_thread(_advance_for, session, page.steps, page.budget)
+                    # Never more frames than the page can draw (no backlog, no lag): the next
+                    # frame's steps were trained while the page drew the last one; now wait for it.
+                    deadline = time.perf_counter() + ACK_WAIT
+                    while page.drawing and page.playing and page.session is session:
+                        try:
+                            text = await asyncio.wait_for(inbox.get(), max(0.0, deadline - time.perf_counter()))
+                        except asyncio.TimeoutError:
+                            page.drawing = False
+                            break
+                        if not await self._handle(ws, page, text):
+                            return
+                    if not page.playing or page.session is not session:
+                        continue
                     await ws.send_text(await asyncio.to_thread(lambda: dumps(session.state())))
                     page.sent()
                     if not session.running:
