@@ -8,6 +8,7 @@ chromium-driver and ``reglab[playground,test]``.
 Run: python benchmarks/playground_updates.py [SECONDS]
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -25,7 +26,7 @@ from reglab.playground.server import create_app
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 6.0
 COL = {"learning_rate": 0.3, "init": "he", "l2": 0, "l1": 0, "keep_prob": [1, 1], "early_stopping": None,
        "augment": None}
-BASE = {"dataset": "field", "n_samples": 400, "noise": 0.1, "data_seed": 0, "dev": True, "train_size": None,
+BASE = {"dataset": "field", "n_samples": 400, "noise": 0.1, "data_seed": 0, "dev": True, "split": None, "train_size": None,
         "layers": [8, 8], "hidden": "relu", "batch_size": None, "seed": 0, "record_every": 10,
         "course_compat": False, "columns": [COL]}
 CASES = [("field [8,8], 1 column", BASE, 10), ("field [8,8], 1 column", BASE, 1000),
@@ -61,9 +62,11 @@ try:
         time.sleep(SECONDS)
         f1, s1, t1 = (driver.execute_script("return window.playground.frames"),
                       int(driver.find_element(By.ID, "step").text), time.perf_counter())
+        draw = driver.execute_script("return window.playground.drawMs")
         driver.find_element(By.ID, "play").click()
         print(f"{name:30s} steps/update {speed:5d}: {(f1 - f0) / (t1 - t0):5.1f} updates/s, "
-              f"{(s1 - s0) / (t1 - t0):6.0f} steps/s per column")
+              f"{(s1 - s0) / (t1 - t0):6.0f} steps/s per column, page draws a frame in {draw:4.1f} ms, "
+              f"load average {os.getloadavg()[0]:.1f}")
 finally:
     driver.quit()
     server.should_exit = True

@@ -182,6 +182,63 @@ def test_side_by_side_renders_and_trains_two_configurations(page):
     assert "keep 0.5" in page.find_element(By.CSS_SELECTOR, "#card-1 h3").text
 
 
+def rect(driver, selector):
+    return js(driver, "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                      "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width};", selector)
+
+
+def test_the_curves_fill_the_space_the_cards_leave(page):
+    # 1400 px: one card, the curves take the rest of its row, one chart under another
+    card, charts, views = rect(page, "#card-0"), rect(page, ".charts"), rect(page, "#views")
+    assert charts["top"] == card["top"] and abs(charts["right"] - views["right"]) < 1
+    assert charts["width"] > views["width"] - card["width"] - 20
+    cost, acc = rect(page, "#cost-chart"), rect(page, "#acc-chart")
+    assert acc["top"] >= cost["bottom"] and cost["width"] > 800
+    # four cards fill the row: the curves go under them, full width, three charts side by side
+    for _ in range(3):
+        page.find_element(By.ID, "add-column").click()
+    wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#columns .card")) == 4)
+    charts, last = rect(page, ".charts"), rect(page, "#card-3")
+    assert charts["top"] > last["bottom"] and abs(charts["width"] - views["width"]) < 1
+    cost, acc, norm = (rect(page, f"#{c}-chart") for c in ("cost", "acc", "norm"))
+    assert cost["top"] == acc["top"] == norm["top"] and cost["right"] <= acc["left"] < acc["right"] <= norm["left"]
+    assert js(page, "return document.getElementById('norm-chart').width") == round(norm["width"])  # drawn sharp
+
+
+def test_layer_buttons_reshape_the_network_and_l1_piles_weights_at_zero(page):
+    page.find_element(By.ID, "add-layer").click()  # [8, 8] -> [8, 8, 4]: one unit picture per hidden unit
+    layers = "return [...document.querySelectorAll('#card-0 .units canvas')].map(c => Number(c.dataset.units))"
+    wait(page, lambda d: js(d, layers) == [8, 8, 4] and js(d, "return window.playground.last.columns[0].units.length") == 3)
+    # each layer's canvas holds its units' pictures, 16 x 16 each, in rows of eight, one pixel apart
+    assert js(page, "return [...document.querySelectorAll('#card-0 .units canvas')].map(c => [c.width, c.height])") == [
+        [8 * 17 - 1, 16], [8 * 17 - 1, 16], [4 * 17 - 1, 16]]
+    assert len(page.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
+    assert len(page.find_elements(By.CSS_SELECTOR, "#keep input")) == 3
+    for _ in range(2):
+        page.find_element(By.ID, "remove-layer").click()
+    wait(page, lambda d: js(d, "return window.playground.data.config.layers") == [8] and js(d, layers) == [8])
+    set_value(page, "l1", 2)
+    play_until(page, 300)
+    counts = js(page, "return window.playground.last.columns[0].histogram.counts")
+    assert len(counts) == 41 and counts[20] == max(counts) and counts[20] > 0.5 * sum(counts)  # the spike at 0
+
+
+def test_the_configuration_export_is_the_page_and_its_train_config(page, downloads):
+    set_value(page, "l2", 0.25)
+    play_until(page, 30)
+    n = step(page)
+    saved = downloads / "reglab-playground-config.json"
+    saved.unlink(missing_ok=True)
+    page.find_element(By.ID, "export-config").click()
+    wait(page, lambda d: saved.is_file() and saved.stat().st_size > 0)
+    time.sleep(0.3)  # let Chromium finish writing
+    import json
+    exported = json.loads(saved.read_text())
+    assert exported["page"] == js(page, "return window.playground.cfg")
+    assert exported["train_config"]["iterations"] == n and exported["train_config"]["l2"] == 0.25
+    assert exported["train_config"]["layers"] == [8, 8] and exported["train_config"]["engine"] == "reference"
+
+
 def test_reset_restores_the_same_initial_weights(page):
     start = js(page, "return window.playground.last.columns[0]")
     picture = boundary(page)
@@ -205,6 +262,33 @@ def test_an_uploaded_csv_trains(page, tmp_path):
     assert js(page, "return window.playground.last.columns[0].figures.train_accuracy") > 0.6
 
 
+def test_an_uploaded_three_class_csv_trains_a_softmax_and_draws_three_regions(page, tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 3.5]])
+    X = rng.normal(scale=0.6, size=(150, 2)) + np.repeat(centres, 50, axis=0)
+    path = tmp_path / "blobs.csv"
+    path.write_text("a,b,label\n" + "".join(f"{a:.4f},{b:.4f},{k}\n" for (a, b), k in zip(X, np.repeat([0, 1, 2], 50))))
+    page.find_element(By.ID, "upload").send_keys(str(path))
+    wait(page, lambda d: "blobs: 2 features, 3 classes" in d.find_element(By.ID, "data-summary").text)
+    wait(page, lambda d: js(d, "return window.playground.data.n_classes === 3 && window.playground.last.columns[0].step === 0"))
+    play_until(page, 150)
+    state = js(page, "return window.playground.last.columns[0]")
+    assert state["figures"]["train_accuracy"] > 0.95 and state["figures"]["test_accuracy"] > 0.9
+    code = np.frombuffer(__import__("base64").b64decode(state["boundary"]), "<u2")
+    assert set(np.unique(code // 1000)) == {0, 1, 2}  # softmax: 1000 class + 999 confidence per cell
+    # the canvas shows the three classes' colours (orange, blue, green tints of white)
+    shares = js(page, """
+        const c = document.querySelector('#card-0 canvas.boundary'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const n = [0, 0, 0];
+        for (let i = 0; i < d.length; i += 4) {
+          const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+          if (r > g + 10 && g > b + 10) n[0]++; else if (b > g + 10 && g > r + 10) n[1]++;
+          else if (g > r + 10 && Math.abs(r - b) < 12) n[2]++;
+        }
+        return n.map((k) => k / (c.width * c.height));""")
+    assert min(shares) > 0.1, shares
+
+
 def test_a_bad_upload_shows_a_clear_message_and_the_server_keeps_serving(page, tmp_path):
     path = tmp_path / "three.csv"
     path.write_text("a,b,c,label\n1,2,3,0\n2,3,4,1\n3,4,5,0\n4,5,6,1\n")
@@ -221,6 +305,13 @@ def test_a_bad_upload_shows_a_clear_message_and_the_server_keeps_serving(page, t
 
 
 def test_the_page_network_equals_reglab_train_with_the_exported_command(page, downloads, tmp_path):
+    set_value(page, "split_mode", "custom")  # a train/dev/test ratio of its own: 60/10/30
+    assert page.find_element(By.ID, "split-custom").is_displayed()
+    set_value(page, "split_test", 30)
+    set_value(page, "split_dev", 10)
+    wait(page, lambda d: js(d, "return window.playground.data.config.split") == [0.6, 0.1, 0.3]
+         and js(d, "return window.playground.last.columns[0].step") == 0)
+    assert "train 240" in page.find_element(By.ID, "data-summary").text and "#c=" in page.current_url
     set_value(page, "speed", 20)
     keep = page.find_elements(By.CSS_SELECTOR, "#keep input")
     js(page, "arguments[0].value = 0.8; arguments[0].dispatchEvent(new Event('change'));", keep[0])
@@ -232,6 +323,7 @@ def test_the_page_network_equals_reglab_train_with_the_exported_command(page, do
     argv = shlex.split(page.find_element(By.ID, "tool-out").text)
     assert argv[argv.index("--iterations") + 1] == str(n)
     assert argv[argv.index("--keep-prob") + 1] == "0.8,1.0" and argv[argv.index("--l1") + 1] == "0.05"
+    assert argv[argv.index("--split") + 1] == "0.6,0.1,0.3" and "--dev" not in argv
     for old in downloads.glob("*.npz"):
         old.unlink()
     page.find_element(By.ID, "export-model").click()
@@ -249,7 +341,8 @@ def test_the_page_network_equals_reglab_train_with_the_exported_command(page, do
 def test_a_link_reproduces_the_configuration(chrome, server):
     import json
     import urllib.parse
-    cfg = {"dataset": "xor", "n_samples": 200, "noise": 0.3, "data_seed": 4, "dev": False, "train_size": None,
+    cfg = {"dataset": "xor", "n_samples": 200, "noise": 0.3, "data_seed": 4, "dev": True, "split": [0.7, 0.1, 0.2],
+           "train_size": None,
            "layers": [5, 3, 2], "hidden": "tanh", "batch_size": None, "seed": 7, "record_every": 10,
            "course_compat": False,
            "columns": [{"learning_rate": 0.05, "init": "xavier", "l2": 0.3, "l1": 0.0, "keep_prob": [1, 1, 1],
@@ -261,6 +354,9 @@ def test_a_link_reproduces_the_configuration(chrome, server):
     wait(chrome, lambda d: js(d, "return !!(window.playground.last && window.playground.last.columns.length === 2)"))
     assert js(chrome, "return window.playground.data.config") == cfg
     assert chrome.find_element(By.ID, "l2").get_attribute("value") == "0.3"
+    assert chrome.find_element(By.ID, "split_mode").get_attribute("value") == "custom"
+    assert chrome.find_element(By.ID, "split_test").get_attribute("value") == "20"
+    assert chrome.find_element(By.ID, "split_dev").get_attribute("value") == "10"
     assert len(chrome.find_elements(By.CSS_SELECTOR, "#layers input")) == 3
     assert len(chrome.find_elements(By.CSS_SELECTOR, "#columns .card")) == 2
     chrome.get("about:blank")

@@ -49,7 +49,14 @@ def page(**changes):
 
 
 @pytest.fixture
-def client(football_path):
+def client():
+    """The server without ``--data``: what every test but the course file's own needs."""
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture
+def football_client(football_path):
     with TestClient(create_app(football_path)) as c:
         yield c
 
@@ -71,8 +78,18 @@ def test_page_and_assets_are_served_from_the_package(client):
         r = client.get(asset)
         assert r.status_code == 200 and "://" not in r.text.replace("ws://", "").replace("wss://", "")
     options = client.get("/api/options").json()
-    assert options["file"] == "football.mat"
+    assert options["file"] is None and options["fixed_split"] == ["circles_course"]
+    assert [p["name"] for p in options["presets"]] == ["init_circles", "week1_field"]
+
+
+def test_the_course_file_adds_its_data_set_and_preset(football_client):
+    options = football_client.get("/api/options").json()
+    assert options["file"] == "football.mat" and options["fixed_split"] == ["circles_course", "file"]
     assert [p["name"] for p in options["presets"]] == ["football", "init_circles", "week1_field"]
+    with football_client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "configure", "config": page(dataset="file", n_samples=None, noise=None)})
+        assert receive(ws, "data")["summary"] == ("football: 2 features, 2 classes; train 158 [79 79], "
+                                                   "dev 53 [26 27], test 200 [113 87]")
 
 
 def test_play_streams_frames_pause_step_and_reset(client):
@@ -98,6 +115,28 @@ def test_play_streams_frames_pause_step_and_reset(client):
         ws.send_json({"type": "reset"})
         again = receive(ws, "state")["columns"][0]
         assert again["step"] == 0 and again["boundary"] == first["boundary"] and again["norms"] == first["norms"]
+
+
+def test_a_page_that_acknowledges_frames_gets_no_more_than_it_draws(client, monkeypatch):
+    import reglab.playground.server as server
+    monkeypatch.setattr(server, "ACK_WAIT", 0.5)
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "configure", "config": page()})
+        receive(ws, "state")
+        ws.send_json({"type": "ack"})  # the browser's page acknowledges every frame it has drawn
+        ws.send_json({"type": "speed", "steps": 5})
+        ws.send_json({"type": "play"})
+        first = receive(ws, "state")["columns"][0]["step"]
+        t0 = time.monotonic()
+        second = receive(ws, "state")["columns"][0]["step"]  # not acknowledged: sent after ACK_WAIT
+        waited = time.monotonic() - t0
+        steps = []
+        for _ in range(3):
+            ws.send_json({"type": "ack"})
+            steps.append(receive(ws, "state")["columns"][0]["step"])
+        ws.send_json({"type": "pause"})
+    assert (first, second, steps) == (5, 10, [15, 20, 25])  # still 5 steps an update, none skipped
+    assert waited >= 0.45
 
 
 def test_l2_changed_mid_run_takes_effect(client):
@@ -288,9 +327,12 @@ def test_export_says_when_the_command_differs_from_the_run():
     ("football", [FOOTBALL[k] for k in ("no_regularization", "l2", "dropout")]),
     ("init_circles", [CIRCLES[k] for k in ("zeros", "random", "he")]),
 ])
-def test_course_presets_reach_the_published_figures(football_path, name, published):
-    preset = next(p for p in presets(True) if p["name"] == name)
-    session = PageSession(preset["config"], {"file": DataSource(football_path, "football.mat")})
+def test_course_presets_reach_the_published_figures(request, name, published):
+    # only the football preset needs the course's file (and skips without it)
+    sources = ({"file": DataSource(request.getfixturevalue("football_path"), "football.mat")}
+               if name == "football" else {})
+    preset = next(p for p in presets(bool(sources)) if p["name"] == name)
+    session = PageSession(preset["config"], sources)
     session.advance(preset["steps"])
     figures = [c["figures"] for c in session.state()["columns"]]
     for want, got in zip(published, figures, strict=True):

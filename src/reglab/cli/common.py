@@ -18,9 +18,10 @@ import numpy as np
 from click.core import ParameterSource
 from rich.console import Console
 
-from .._validation import ReglabError
+from .._validation import InputError, ReglabError
 from ..nn.activations import ACTIVATIONS
-from ..data import DATASETS, load_dataset, load_file, subsample_train, with_dev_split
+from ..data import DATASETS, load_dataset, load_file, resplit, subsample_train, with_dev_split
+from ..data.split import check_ratios
 from ..nn.initializers import INITIALIZERS
 from ..training.loop import TrainConfig
 
@@ -313,8 +314,36 @@ def data_options(default: str = "moons"):
     return lambda fn: _apply(fn, options)
 
 
+def split_option(fn):
+    """``--split TRAIN,DEV,TEST``: free fractions instead of reglab's split rule."""
+    return click.option(
+        "--split", "split", type=FLOAT_LIST, default=None, metavar="TRAIN,DEV,TEST",
+        help="Split the data into these fractions (summing to 1; DEV 0 for no dev set) instead of "
+             "reglab's rule: all examples pooled and split once, stratified, with --data-seed. For "
+             "generated data sets and files without their own test set; replaces --dev/--no-dev.")(fn)
+
+
+def _split_data(split, data_file, dataset, default, with_dev, need_dev, verb, data_seed, load):
+    """The data split by ``--split`` fractions (:func:`reglab.data.resplit`)."""
+    if with_dev is not None:
+        raise CommandError("give --split or --dev/--no-dev, not both: --split's DEV fraction "
+                           "says whether there is a dev set")
+    fixed = _fixed_split(data_file) if data_file else (dataset or default) == "circles_course"
+    if fixed:
+        raise CommandError(f"--split applies to data reglab splits itself; {data_file or 'circles_course'} "
+                           f"has its own train/test split")
+    try:
+        ratios = check_ratios(split)
+    except InputError:
+        raise CommandError(f"--split must be three fractions TRAIN,DEV,TEST, each >= 0, summing to 1, "
+                           f"TRAIN and TEST above 0; got {','.join(map(repr, split))}") from None
+    if need_dev and ratios[1] == 0:
+        raise CommandError(f"{verb} needs a dev set; give --split a DEV fraction above 0")
+    return resplit(load(), ratios, seed=data_seed)
+
+
 def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size=None,
-              default="moons", need_dev=False, verb="this command"):
+              default="moons", need_dev=False, verb="this command", split=None):
     """The Dataset a command works on, split by reglab's one rule (``docs/data.md``).
 
     The test set is the data set's own or held out first; the dev set is a
@@ -326,16 +355,22 @@ def load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, 
     dev=True)``, ``load_file(path, seed=s, dev=True)``, or
     ``with_dev_split(load_file(path), seed=s)`` for a fixed split.
     ``train_size`` then subsamples what is left for training, so the dev and
-    test sets stay whole.
+    test sets stay whole. ``split`` (``--split``: train, dev, test fractions)
+    replaces the rule: :func:`reglab.data.resplit` of the data loaded without a dev set.
     """
     if need_dev and with_dev is False:
         raise CommandError(f"{verb} needs a dev set; drop --no-dev")
-    data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default, need_dev)
-    for split in ("dev", "test"):
-        y = getattr(data, f"y_{split}")
+    if split is None:
+        data = _load(data_file, dataset, label, n_samples, noise, data_seed, with_dev, default, need_dev)
+    else:
+        data = _split_data(split, data_file, dataset, default, with_dev, need_dev, verb, data_seed,
+                           lambda: _load(data_file, dataset, label, n_samples, noise, data_seed, False,
+                                         default, False))
+    for part in ("dev", "test"):
+        y = getattr(data, f"y_{part}")
         unseen = np.setdiff1d(y, data.y_train) if y is not None else ()
         if len(unseen):
-            raise CommandError(f"the {split} set holds class {unseen[0]}, which the training set "
+            raise CommandError(f"the {part} set holds class {unseen[0]}, which the training set "
                                f"does not have: a network trained on it could never predict it")
     return data if train_size is None else subsample_train(data, train_size, seed=data_seed)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .common import (EXIT_FAILED, exit_interrupted, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config,
+from .common import (EXIT_FAILED, exit_interrupted, FLOAT_LIST, INT_LIST, CommandError, console, data_options, guarded, load_data, make_config, split_option,
                          model_options, regularization_options, write_json,
                          early_stopping_options, augment_options)
 from .common import CommandFailed, check_output_file, refuse_unused_options
@@ -93,6 +93,7 @@ def main():
 
 @main.command()
 @data_options()
+@split_option
 @model_options()
 @regularization_options
 @early_stopping_options
@@ -107,7 +108,7 @@ def main():
 @click.option("--save", type=click.Path(dir_okay=False), default=None,
               help="Save the trained network (.npz with JSON metadata).")
 @guarded
-def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, print_every,
+def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, split, print_every,
           eval_every, json_out, save, **model):
     """Train one network and print its cost and accuracies."""
     from ..io import model_file_name, save_network
@@ -125,7 +126,7 @@ def train(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
         raise CommandError("give --eval-every N or --eval-every-epoch, not both")
     need_dev = model["early_stopping"] is not None
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
-                     need_dev=need_dev, verb="early stopping")
+                     need_dev=need_dev, verb="early stopping", split=split)
     config = make_config(**model)  # validates the options before they are used
     n_steps = total_steps(model, len(data.y_train))
     config = dataclasses.replace(config, record_every=eval_every or max(1, n_steps // 100))

@@ -10,11 +10,11 @@ from .generators import (make_circles, make_circles_course, make_field, make_gau
                          make_moons, make_spiral, make_xor)
 from .real import load_breast_cancer, load_digits
 from .registry import DATASETS, load_dataset
-from .split import default_ratios, subsample_train, train_dev_test_split, with_dev_split
+from .split import default_ratios, resplit, subsample_train, train_dev_test_split, with_dev_split
 
 __all__ = [
     "DATASETS", "SYMMETRIES", "Dataset", "default_ratios", "load_breast_cancer", "load_csv",
     "load_dataset", "load_digits", "load_file", "load_football", "load_mat", "load_npz",
     "make_circles", "make_circles_course", "make_field", "make_gaussian", "make_moons", "make_spiral",
-    "make_xor", "subsample_train", "train_dev_test_split", "with_dev_split",
+    "make_xor", "resplit", "subsample_train", "train_dev_test_split", "with_dev_split",
 ]

@@ -275,3 +275,28 @@ def with_dev_split(data: Dataset, seed=0) -> Dataset:
         return data
     n_total = len(data.y_train) + len(data.y_test)
     return _carve_dev(data, dev_size(len(data.y_train), n_total), make_rng(seed))
+
+
+def resplit(data: Dataset, ratios, *, seed=0) -> Dataset:
+    """``data``'s examples pooled (train, dev, test, in that order) and split again by ``ratios``.
+
+    For data whose split reglab made itself (generated sets, CSV files): a
+    free train/dev/test ratio instead of the lecture's rule. The pass is
+    :func:`train_dev_test_split` with ``ratios`` (stratified; dev 0 means no dev
+    set), so the same data, ratios and seed give the same sets.
+
+    Parameters
+    ----------
+    data : Dataset
+    ratios : (train, dev, test)
+        Non-negative fractions summing to 1, train and test > 0.
+    seed : int >= 0 or numpy.random.Generator
+    """
+    ratios = check_ratios(ratios)
+    parts = [(data.X_train, data.y_train)] + ([(data.X_dev, data.y_dev)] if data.has_dev else [])
+    parts.append((data.X_test, data.y_test))
+    X = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    split = train_dev_test_split(X, y, ratios=ratios, seed=seed, name=data.name)
+    return dataclasses.replace(data, X_train=split.X_train, y_train=split.y_train, X_test=split.X_test,
+                               y_test=split.y_test, X_dev=split.X_dev, y_dev=split.y_dev)

@@ -3,7 +3,7 @@
 A page sends its whole configuration as JSON (the same object its URL holds)::
 
     {"dataset": "moons", "n_samples": 400, "noise": 0.2, "data_seed": 0, "dev": true,
-     "train_size": null, "layers": [8, 8], "hidden": "relu", "batch_size": null,
+     "split": null, "train_size": null, "layers": [8, 8], "hidden": "relu", "batch_size": null,
      "seed": 0, "record_every": 10, "course_compat": false,
      "columns": [{"learning_rate": 0.1, "init": "he", "l2": 0, "l1": 0, "keep_prob": [1, 1],
                   "early_stopping": null, "augment": null}, ...]}
@@ -21,8 +21,11 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .._validation import InputError, describe
-from ..data import load_dataset, load_file, subsample_train, with_dev_split
+from ..data import load_dataset, load_file, resplit, subsample_train, with_dev_split
+from ..data.split import check_ratios
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
 from ..training.loop import TrainConfig
@@ -34,7 +37,7 @@ MAX_HIDDEN_LAYERS = 6
 MAX_WIDTH = 64
 MAX_COLUMNS = 4
 MAX_PARAMETERS = 20_000  # per network: keeps every page at 10+ updates a second on 2 cores
-SHARED_KEYS = ("dataset", "n_samples", "noise", "data_seed", "dev", "train_size", "layers", "hidden",
+SHARED_KEYS = ("dataset", "n_samples", "noise", "data_seed", "dev", "split", "train_size", "layers", "hidden",
                "batch_size", "seed", "record_every", "course_compat")
 COLUMN_KEYS = ("learning_rate", "init", "l2", "l1", "keep_prob", "early_stopping", "augment")
 
@@ -83,6 +86,9 @@ def check_page_config(cfg, sources: dict[str, DataSource]) -> dict:
     out["noise"] = _number(cfg, "noise", float, 0, 0.5 if out["dataset"] == "field" else 2) if generated else None
     out["data_seed"] = _number(cfg, "data_seed", int, 0, 2**31 - 1)
     out["dev"] = bool(cfg.get("dev", False))
+    out["split"] = _check_split(cfg.get("split"), out["dataset"], sources)
+    if out["split"] is not None:
+        out["dev"] = out["split"][1] > 0  # the split's dev fraction says whether there is a dev set
     out["train_size"] = _number(cfg, "train_size", int, 2, MAX_SAMPLES, optional=True)
     layers = cfg.get("layers")
     if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_HIDDEN_LAYERS:
@@ -100,6 +106,37 @@ def check_page_config(cfg, sources: dict[str, DataSource]) -> dict:
     for column in out["columns"]:
         train_config(out, column)  # TrainConfig's own checks, with its messages
     return out
+
+
+def fixed_split(name: str, sources: dict[str, DataSource]) -> bool:
+    """Whether data set ``name`` comes with its own test set (as ``reglab train`` judges it)."""
+    if name == "circles_course":
+        return True
+    if name not in sources:
+        return False
+    path = sources[name].path
+    if path.suffix.lower() == ".mat":
+        return True
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            return "X_test" in archive.files
+    return False
+
+
+def _check_split(split, name: str, sources: dict[str, DataSource]):
+    """``None`` (reglab's rule, ``dev`` on or off) or ``[train, dev, test]`` fractions."""
+    if split is None:
+        return None
+    if fixed_split(name, sources):
+        label = sources[name].label if name in sources else name
+        raise InputError(f"split applies to data reglab splits itself; {label} has its own train/test split")
+    try:
+        if not isinstance(split, list):
+            raise InputError("not a list")
+        return list(check_ratios(split))
+    except InputError:
+        raise InputError("split must be three fractions [train, dev, test], each >= 0, summing to 1, "
+                         f"train and test above 0; got {describe(split)}") from None
 
 
 def _check_column(col, n_hidden: int) -> dict:
@@ -145,9 +182,14 @@ def train_config(cfg: dict, column: dict) -> TrainConfig:
 def load_page_data(cfg: dict, sources: dict[str, DataSource], need_dev: bool):
     """The Dataset of a page, loaded as ``reglab train``'s options load it."""
     name, seed = cfg["dataset"], cfg["data_seed"]
-    if name in sources:
+    if cfg["split"] is not None:  # as `reglab train --split`: loaded without a dev set, then resplit
+        if need_dev and cfg["split"][1] == 0:
+            raise InputError("early stopping needs a dev set; give the split a dev fraction above 0")
+        data = resplit(load_page_data({**cfg, "split": None, "dev": False, "train_size": None}, sources, False),
+                       cfg["split"], seed=seed)
+    elif name in sources:
         path = sources[name].path
-        if path.suffix == ".mat":  # a .mat file fixes train and test
+        if fixed_split(name, sources):  # a .mat file (or an .npz with X_test) fixes train and test
             data = load_file(path)
             data = with_dev_split(data, seed=seed) if cfg["dev"] else data
         else:
@@ -181,7 +223,11 @@ def command_line(cfg: dict, column: dict, steps: int, n_batches: int,
         args += ["--dataset", name]
         if cfg["n_samples"] is not None:
             args += ["--n-samples", str(cfg["n_samples"]), "--noise", repr(cfg["noise"])]
-    args += ["--data-seed", str(cfg["data_seed"])] + (["--dev"] if cfg["dev"] else [])
+    args += ["--data-seed", str(cfg["data_seed"])]
+    if cfg["split"] is not None:
+        args += ["--split", ",".join(repr(f) for f in cfg["split"])]
+    elif cfg["dev"]:
+        args.append("--dev")
     if cfg["train_size"] is not None:
         args += ["--train-size", str(cfg["train_size"])]
     args += ["--layers", ",".join(map(str, cfg["layers"])), "--hidden", cfg["hidden"],

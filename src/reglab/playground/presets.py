@@ -23,7 +23,7 @@ def _column(lr, init="he", l2=0.0, keep=1.0, n_hidden=2, **extra):
 
 def _page(dataset, layers, columns, course=False, n_samples=None, noise=None, record_every=100):
     return {"dataset": dataset, "n_samples": n_samples, "noise": noise, "data_seed": 0, "dev": False,
-            "train_size": None, "layers": layers, "hidden": "relu", "batch_size": None, "seed": 0,
+            "split": None, "train_size": None, "layers": layers, "hidden": "relu", "batch_size": None, "seed": 0,
             "record_every": record_every, "course_compat": course, "columns": columns}
 
 

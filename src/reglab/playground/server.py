@@ -35,16 +35,19 @@ from .._validation import ReglabError
 from ..data import load_file
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
-from .config import GENERATED, MAX_COLUMNS, MAX_HIDDEN_LAYERS, MAX_SAMPLES, MAX_WIDTH, DataSource
+from .config import (GENERATED, MAX_COLUMNS, MAX_HIDDEN_LAYERS, MAX_SAMPLES, MAX_WIDTH, DataSource,
+                     fixed_split)
 from .presets import presets
 from .session import PageSession, dumps
 
 STATIC = Path(__file__).parent / "static"
 FPS = 20  # frames a second at most while training
 FRAME_BUDGET = 0.04  # seconds of training per frame at most, so that frames keep coming (>= 10 a second)
+MIN_FPS = 12  # a frame's training shrinks (down to 5 ms) when whole frames take longer than 1/MIN_FPS
 MAX_UPLOAD = 1 << 20  # bytes
 MAX_UPLOADS = 20  # kept at once; the oldest is forgotten first
 MAX_STEPS_PER_FRAME = 1000
+ACK_WAIT = 1.0  # seconds a frame waits for the page's acknowledgement of the last one, at most
 
 
 class Page:
@@ -54,6 +57,19 @@ class Page:
         self.session: PageSession | None = None
         self.playing = False
         self.steps = 10
+        self.budget = FRAME_BUDGET  # seconds of training in the next frame
+        self.acks = False  # the page says when it has drawn a frame (the browser page does)
+        self.drawing = False  # a frame is sent and not yet acknowledged
+        self.sent_at: float | None = None  # when the last frame of this play went out
+
+    def sent(self) -> None:
+        """Steer the training budget so that a whole cycle (training, pictures, sending, the
+        page drawing) takes about 1/MIN_FPS: a loaded machine keeps the updates coming and
+        trains fewer steps between them."""
+        now = time.perf_counter()
+        if self.sent_at is not None:
+            self.budget = min(FRAME_BUDGET, max(0.005, self.budget + 0.5 * (1 / MIN_FPS - (now - self.sent_at))))
+        self.sent_at, self.drawing = now, self.acks
 
 
 def _error(message: str) -> dict:
@@ -61,10 +77,18 @@ def _error(message: str) -> dict:
 
 
 def _advance_for(session: PageSession, steps: int, budget: float) -> None:
-    """Up to ``steps`` steps, in chunks, within about ``budget`` seconds."""
+    """Up to ``steps`` steps (at least one) within about ``budget`` seconds.
+
+    One step first, then chunks sized by the time the steps took: a fixed chunk of ten steps
+    of four wide columns alone outlasted a loaded machine's budget."""
     start, done = time.perf_counter(), 0
-    while done < steps and session.running and time.perf_counter() - start < budget:
-        n = min(steps - done, 10)
+    while done < steps and session.running:
+        elapsed = time.perf_counter() - start
+        if done and elapsed >= budget:
+            break
+        # half the time left at the rate so far: a load spike mid-chunk overshoots by little
+        n = 1 if not done else max(1, int(0.5 * (budget - elapsed) / (elapsed / done)))
+        n = min(n, steps - done)
         session.advance(n)
         done += n
 
@@ -91,6 +115,8 @@ class Playground:
         file = self.sources.get("file")
         return JSONResponse({
             "datasets": list(GENERATED), "file": None if file is None else file.label,
+            # data sets with their own test set: the page offers reglab's rule only, as `--split` does
+            "fixed_split": ["circles_course"] + (["file"] if file and fixed_split("file", self.sources) else []),
             "activations": sorted(ACTIVATIONS), "inits": sorted(INITIALIZERS),
             "limits": {"samples": MAX_SAMPLES, "hidden_layers": MAX_HIDDEN_LAYERS, "width": MAX_WIDTH,
                        "columns": MAX_COLUMNS, "upload_bytes": MAX_UPLOAD},
@@ -163,13 +189,27 @@ class Playground:
                     if not page.playing or page.session is None:
                         continue
                     session = page.session
-                    await asyncio.to_thread(_advance_for, session, page.steps, FRAME_BUDGET)
+                    await asyncio.to_thread(_advance_for, session, page.steps, page.budget)
+                    # Never more frames than the page can draw (no backlog, no lag): the next
+                    # frame's steps were trained while the page drew the last one; now wait for it.
+                    deadline = time.perf_counter() + ACK_WAIT
+                    while page.drawing and page.playing and page.session is session:
+                        try:
+                            text = await asyncio.wait_for(inbox.get(), max(0.0, deadline - time.perf_counter()))
+                        except asyncio.TimeoutError:
+                            page.drawing = False
+                            break
+                        if not await self._handle(ws, page, text):
+                            return
+                    if not page.playing or page.session is not session:
+                        continue
                     await ws.send_text(await asyncio.to_thread(lambda: dumps(session.state())))
+                    page.sent()
                     if not session.running:
                         page.playing = False
                     await asyncio.sleep(max(0.0, 1 / FPS - (time.perf_counter() - start)))
                 else:
-                    page.playing = False
+                    page.playing, page.drawing, page.sent_at = False, False, None
                     if not await self._handle(ws, page, await inbox.get()):
                         return
         except (WebSocketDisconnect, OSError):
@@ -202,6 +242,9 @@ class Playground:
             page.session = await asyncio.to_thread(PageSession, message.get("config"), self.sources)
             page.playing = False
             return [page.session.data_message(), page.session.state()]
+        if kind == "ack":  # the page has drawn a frame: the next may go
+            page.acks, page.drawing = True, False
+            return []
         if kind == "speed":
             steps = message.get("steps")
             if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS_PER_FRAME:
@@ -244,7 +287,7 @@ class Playground:
         if kind == "gradcheck":
             return [await asyncio.to_thread(session.gradcheck, column)]
         raise ValueError(f"unknown message type {kind!r}; known: configure, play, pause, step, reset, "
-                         f"update, speed, export, model, gradcheck")
+                         f"update, speed, export, model, gradcheck, ack")
 
 
 def create_app(data_file=None) -> Starlette:

@@ -4,13 +4,14 @@
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#222222", "#d62728", "#2ca02c", "#9467bd"];
 const NAMES = ["A", "B", "C", "D"];
+const UNITS_PER_ROW = 8;  // hidden-unit pictures a row in a card
 const CLASS = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189], [140, 86, 75]];
-const DEFAULT = {dataset: "field", n_samples: 400, noise: 0.1, data_seed: 0, dev: true, train_size: null,
+const DEFAULT = {dataset: "field", n_samples: 400, noise: 0.1, data_seed: 0, dev: true, split: null, train_size: null,
   layers: [8, 8], hidden: "relu", batch_size: null, seed: 0, record_every: 10, course_compat: false,
   columns: [{learning_rate: 0.3, init: "he", l2: 0, l1: 0, keep_prob: [1, 1], early_stopping: null, augment: null}]};
 const LIVE = ["learning_rate", "l2", "l1"];
 const pg = {cfg: null, sel: 0, ws: null, playing: false, data: null, last: null, history: [],
-  frames: 0, frameTimes: [], options: null};
+  frames: 0, frameTimes: [], options: null, drawMs: 0};
 window.playground = pg;  // read by the browser tests
 
 function message(text, isError) {
@@ -19,7 +20,11 @@ function message(text, isError) {
   m.className = isError ? "error" : "";
 }
 function num(v) { return v === "" || v === null ? null : Number(v); }
-function bytes(b64) { return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)); }
+function bytes(b64) {  // a plain loop: Uint8Array.from with a callback took a third of a frame's drawing
+  const text = atob(b64), out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
 function send(obj) { if (pg.ws && pg.ws.readyState === 1) pg.ws.send(JSON.stringify(obj)); }
 
 // ---- configuration <-> controls <-> URL ------------------------------------------------
@@ -46,7 +51,8 @@ function showConfig() {
   $("n_samples").disabled = $("noise").disabled = !generated;
   $("n_samples").value = c.n_samples ?? ""; $("noise").value = c.noise ?? 0; $("noise-value").textContent = c.noise ?? "-";
   $("noise").max = c.dataset === "field" ? 0.5 : 1;
-  $("data_seed").value = c.data_seed; $("dev").checked = c.dev; $("train_size").value = c.train_size ?? "";
+  $("data_seed").value = c.data_seed; $("train_size").value = c.train_size ?? "";
+  showSplit(c);
   const layers = $("layers"); layers.innerHTML = "";
   c.layers.forEach((w, i) => {
     const inp = document.createElement("input"); inp.type = "number"; inp.min = 1; inp.max = pg.options.limits.width; inp.value = w;
@@ -72,6 +78,22 @@ function showConfig() {
     lab.appendChild(inp); keep.appendChild(lab);
   });
 }
+function showSplit(c) {  // reglab's rule (dev on/off) or free fractions, as `reglab train --split`
+  const fixed = pg.options.fixed_split.includes(c.dataset);
+  $("split_mode").querySelector("option[value=custom]").disabled = fixed;
+  $("split_mode").value = c.split ? "custom" : (c.dev ? "dev" : "nodev");
+  $("split-custom").style.display = c.split ? "" : "none";
+  if (!c.split) return;
+  const pct = c.split.map((f) => Math.round(100 * f));
+  $("split_test").value = pct[2]; $("split_dev").value = pct[1];
+  $("split_test_value").textContent = pct[2]; $("split_dev_value").textContent = pct[1]; $("split_train_value").textContent = pct[0];
+}
+function setSplit(changed) {  // the two sliders; train takes the rest, at least 5%
+  let test = Number($("split_test").value), dev = Number($("split_dev").value);
+  if (test + dev > 95) { if (changed === "test") dev = 95 - test; else test = 95 - dev; }
+  pg.cfg.split = [(100 - test - dev) / 100, dev / 100, test / 100]; pg.cfg.dev = dev > 0;
+  configure();
+}
 function fill2(id, value, label) { const o = document.createElement("option"); o.value = value; o.textContent = label; $(id).appendChild(o); }
 
 function configure() {
@@ -93,6 +115,7 @@ function bind() {
   const c = () => pg.cfg, col = () => pg.cfg.columns[pg.sel];
   $("dataset").onchange = (e) => {
     const v = e.target.value; c().dataset = v;
+    if (pg.options.fixed_split.includes(v)) c().split = null;
     if (v === "circles_course" || !pg.options.datasets.includes(v)) { c().n_samples = null; c().noise = null; }
     else { c().n_samples = c().n_samples ?? 400; c().noise = Math.min(c().noise ?? 0.1, v === "field" ? 0.5 : 1); }
     configure();
@@ -101,7 +124,17 @@ function bind() {
   for (const [id, key, conv] of [["n_samples", "n_samples", Number], ["noise", "noise", Number], ["data_seed", "data_seed", Number],
     ["train_size", "train_size", num], ["batch_size", "batch_size", num], ["seed", "seed", Number], ["record_every", "record_every", Number],
     ["hidden", "hidden", String]]) $(id).onchange = (e) => { c()[key] = conv(e.target.value); configure(); };
-  for (const id of ["dev", "course_compat"]) $(id).onchange = (e) => { c()[id] = e.target.checked; configure(); };
+  $("course_compat").onchange = (e) => { c().course_compat = e.target.checked; configure(); };
+  $("split_mode").onchange = (e) => {
+    const mode = e.target.value;
+    c().split = mode === "custom" ? (c().dev ? [0.6, 0.2, 0.2] : [0.8, 0, 0.2]) : null;
+    c().dev = mode !== "nodev";
+    configure();
+  };
+  $("split_test").oninput = (e) => { $("split_test_value").textContent = e.target.value; };
+  $("split_dev").oninput = (e) => { $("split_dev_value").textContent = e.target.value; };
+  $("split_test").onchange = () => setSplit("test");
+  $("split_dev").onchange = () => setSplit("dev");
   for (const k of LIVE) $(k).onchange = (e) => { col()[k] = Number(e.target.value); live({[k]: col()[k]}); };
   $("init").onchange = (e) => { col().init = e.target.value; configure(); };
   $("early_stopping").onchange = (e) => { col().early_stopping = num(e.target.value); configure(); };
@@ -143,7 +176,7 @@ async function upload(e) {
   const r = await fetch("/api/upload", {method: "POST", headers: {"X-Filename": f.name}, body: f});
   const body = await r.json();
   if (!r.ok) { out.className = "error"; out.textContent = body.error; message(body.error, true); return; }
-  out.textContent = body.summary;
+  out.textContent = "uploaded " + body.name;  // its split, as trained, is the data summary below
   fill2("dataset", body.id, "upload: " + body.name);
   pg.cfg.dataset = body.id; pg.cfg.n_samples = null; pg.cfg.noise = null;
   configure();
@@ -158,8 +191,9 @@ function onMessage(ev) {
   const m = JSON.parse(ev.data);
   if (m.type === "error") { message(m.message, true); if (/stopped/.test(m.message)) setPlaying(false); return; }
   if (m.type === "data") { pg.data = m; pg.history = m.config.columns.map(() => []); $("data-summary").textContent = m.summary; buildCards(); message(pg.notice || "", !!pg.notice); pg.notice = null; return; }
-  if (m.type === "state") { onState(m); return; }
+  if (m.type === "state") { onState(m); send({type: "ack"}); return; }  // drawn: the server may send the next
   if (m.type === "updated") { message(""); return; }
+  $("tool-out").classList.toggle("table", m.type === "gradcheck");
   if (m.type === "gradcheck") { $("tool-out").textContent = NAMES[m.column] + " at step " + m.step + "\n" + m.text; return; }
   if (m.type === "model") { download(m.filename, new Blob([bytes(m.base64)])); $("tool-out").textContent = "saved " + m.filename + " (reglab.io.load_network reads it)"; return; }
   if (m.type === "export") {
@@ -187,7 +221,9 @@ function onState(m) {
     $("fps").textContent = fps.toFixed(1) + " updates/s";
   }
   if (pg.playing && m.columns.every((s) => s.stop_reason)) setPlaying(false);
+  const t0 = performance.now();
   drawAll();
+  pg.drawMs = 0.8 * pg.drawMs + 0.2 * (performance.now() - t0);  // read by benchmarks/playground_updates.py
 }
 
 // ---- drawing -------------------------------------------------------------------------------------
@@ -195,7 +231,13 @@ function buildCards() {
   const box = $("columns"); box.innerHTML = "";
   pg.data.config.columns.forEach((col, i) => {
     const card = document.createElement("div"); card.className = "card"; card.id = "card-" + i;
-    const units = pg.data.config.layers.map((w) => '<div class="layer">' + ('<canvas width="' + pg.data.unit_grid + '" height="' + pg.data.unit_grid + '"></canvas>').repeat(w) + "</div>").join("");
+    // one canvas per hidden layer, its units in rows of UNITS_PER_ROW, one pixel apart
+    // (hundreds of small canvases cost the browser more to composite than the page to draw)
+    const g = pg.data.unit_grid, units = pg.data.config.layers.map((w) => {
+      const cols = Math.min(w, UNITS_PER_ROW), rows = Math.ceil(w / UNITS_PER_ROW);
+      return '<div class="layer"><canvas data-units="' + w + '" data-cols="' + cols + '" width="' + (cols * (g + 1) - 1) +
+        '" height="' + (rows * (g + 1) - 1) + '" style="width:' + (cols * 32 - 2) + "px;height:" + (rows * 32 - 2) + 'px"></canvas></div>';
+    }).join("");
     card.innerHTML = '<h3 style="color:' + COLORS[i] + '">' + NAMES[i] + ": " + describe(col) + "</h3>" +
       '<canvas class="boundary" width="280" height="280"></canvas><div class="stop"></div><table class="figs"></table>' +
       '<div class="units" title="each hidden unit\'s output over the plane">' + units + "</div>" +
@@ -225,39 +267,61 @@ function shade(p, k) {  // probability of class 1 (two classes) or class + confi
   const cls = Math.floor(p), conf = p - cls, c = CLASS[cls % CLASS.length];
   return c.map((v) => Math.round(255 + (v - 255) * conf * 0.65));
 }
-function drawCard(i, s) {
-  const card = $("card-" + i); if (!card) return;
-  card.classList.toggle("selected", i === pg.sel);
-  if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
-  const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
-  const img = new ImageData(n, n), code = new DataView(bytes(s.boundary).buffer);
-  for (let j = 0; j < n * n; j++) { const c = shade(code.getUint16(2 * j, true) / 1000, k); img.data.set([c[0], c[1], c[2], 255], 4 * j); }
-  const off = document.createElement("canvas"); off.width = off.height = n; off.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, cv.width, cv.height);
-  const [x0, x1, y0, y1] = pg.data.bounds;
+// Every frame paints thousands of cells: colours come from tables made once, and the data
+// points (the same in every frame of a configuration) from one layer drawn once.
+// Colours are packed as one little-endian RGBA word per pixel (the byte order of ImageData on
+// every platform a browser runs on here: x86 and ARM are little-endian).
+function packed(c) { return (255 << 24 | c[2] << 16 | c[1] << 8 | c[0]) >>> 0; }
+function colours(k) {  // boundary code -> colour: 1000 p(class 1) (two classes), else 1000 class + 999 confidence
+  pg.luts = pg.luts || {};
+  return pg.luts[k] || (pg.luts[k] = Uint32Array.from({length: k === 2 ? 1001 : 1000 * k}, (_, c) => packed(shade(c / 1000, k))));
+}
+function unitColours() {  // int8 unit output -> colour
+  return pg.unitLut || (pg.unitLut = Uint32Array.from({length: 255}, (_, v) => packed(shade(0.5 + 0.5 * (v - 127) / 127, 2))));
+}
+function pointsLayer(w, h) {
+  if (pg.points && pg.points.data === pg.data && pg.points.canvas.width === w) return pg.points.canvas;
+  const layer = document.createElement("canvas"); layer.width = w; layer.height = h;
+  const ctx = layer.getContext("2d"), [x0, x1, y0, y1] = pg.data.bounds;
   for (const [split, r, stroke] of [["train", 3.2, "#fff"], ["dev", 3, "#888"], ["test", 3, "#000"]]) {
     const pts = pg.data.points[split]; if (!pts) continue;
     for (let j = 0; j < pts.y.length; j++) {
-      const px = (pts.x[2 * j] - x0) / (x1 - x0) * cv.width, py = (y1 - pts.x[2 * j + 1]) / (y1 - y0) * cv.height;
+      const px = (pts.x[2 * j] - x0) / (x1 - x0) * w, py = (y1 - pts.x[2 * j + 1]) / (y1 - y0) * h;
       ctx.beginPath(); ctx.arc(px, py, r, 0, 6.283);
       ctx.fillStyle = "rgb(" + CLASS[pts.y[j] % CLASS.length].join(",") + ")"; ctx.fill();
       ctx.strokeStyle = stroke; ctx.lineWidth = 1; ctx.stroke();
     }
   }
+  pg.points = {data: pg.data, canvas: layer};
+  return layer;
+}
+function drawCard(i, s) {
+  const card = $("card-" + i); if (!card) return;
+  card.classList.toggle("selected", i === pg.sel);
+  if (pg.cfg.columns[i]) card.querySelector("h3").textContent = NAMES[i] + ": " + describe(pg.cfg.columns[i]);
+  const cv = card.querySelector("canvas.boundary"), ctx = cv.getContext("2d"), n = pg.data.boundary, k = pg.data.n_classes;
+  const img = new ImageData(n, n), code = new Uint16Array(bytes(s.boundary).buffer), lut = colours(k);
+  const px = new Uint32Array(img.data.buffer);
+  for (let j = 0; j < n * n; j++) px[j] = lut[code[j]];
+  const off = pg.off || (pg.off = document.createElement("canvas"));
+  off.width = off.height = n; off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, cv.width, cv.height);
+  ctx.drawImage(pointsLayer(cv.width, cv.height), 0, 0);
   const f = s.figures, fmt = (v) => (v === null || v === undefined ? "-" : v.toFixed(4));
   card.querySelector(".figs").innerHTML = "<tr><td></td><td>cost</td><td>accuracy</td></tr>" +
     ["train", "dev", "test"].filter((sp) => (sp + "_cost") in f).map((sp) => "<tr><td>" + sp + "</td><td>" + fmt(f[sp + "_cost"]) + "</td><td>" + fmt(f[sp + "_accuracy"]) + "</td></tr>").join("") +
     "<tr><td>step</td><td>" + s.step + "</td><td>epoch " + s.epoch + "</td></tr>";
   card.querySelector(".stop").textContent = (s.stop_reason || "") + (s.changed_at !== null ? " (settings changed at step " + s.changed_at + ")" : "");
-  const canv = card.querySelectorAll(".units canvas"), g = pg.data.unit_grid; let u = 0;
-  s.units.forEach((layer) => {  // int8, one unit after another, each scaled to its own largest |value|
-    const vals = new Int8Array(bytes(layer).buffer);
+  const canv = card.querySelectorAll(".units canvas"), g = pg.data.unit_grid, ulut = unitColours();
+  s.units.forEach((layer, l) => {  // int8, one unit after another, each scaled to its own largest |value|
+    const c = canv[l]; if (!c) return;
+    const vals = new Int8Array(bytes(layer).buffer), cols = Number(c.dataset.cols), w = c.width;
+    const im = new ImageData(w, c.height), px = new Uint32Array(im.data.buffer);  // gaps stay transparent
     for (let unit = 0; unit < vals.length / (g * g); unit++) {
-      const c = canv[u++]; if (!c) continue;
-      const im = new ImageData(g, g);
-      for (let j = 0; j < g * g; j++) { const sc = shade(0.5 + 0.5 * vals[unit * g * g + j] / 127, 2); im.data.set([sc[0], sc[1], sc[2], 255], 4 * j); }
-      c.getContext("2d").putImageData(im, 0, 0);
+      const at = Math.floor(unit / cols) * (g + 1) * w + (unit % cols) * (g + 1);
+      for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) px[at + y * w + x] = ulut[vals[(unit * g + y) * g + x] + 127];
     }
+    c.getContext("2d").putImageData(im, 0, 0);
   });
   const hc = card.querySelector("canvas.hist"), hx = hc.getContext("2d"), counts = s.histogram.counts, top = Math.max(...counts, 1);
   hx.clearRect(0, 0, hc.width, hc.height); hx.fillStyle = COLORS[i];
@@ -267,7 +331,12 @@ function drawCard(i, s) {
   hx.fillText("-" + s.histogram.range.toPrecision(2), 0, hc.height - 1); hx.fillText("0", hc.width / 2 - 3, hc.height - 1);
   hx.fillText(s.histogram.range.toPrecision(2), hc.width - 28, hc.height - 1);
 }
+function fit(cv) {  // the canvas's pixels follow its laid-out size (the curves panel stretches)
+  const w = Math.max(200, Math.round(cv.clientWidth)), h = Math.max(100, Math.round(cv.clientHeight));
+  if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+}
 function axes(cv, title, xmax, ymin, ymax) {
+  fit(cv);
   const ctx = cv.getContext("2d"); ctx.clearRect(0, 0, cv.width, cv.height);
   const L = 44, B = 18, W = cv.width - L - 6, H = cv.height - B - 14;
   ctx.strokeStyle = "#999"; ctx.strokeRect(L, 14, W, H); ctx.fillStyle = "#333"; ctx.font = "11px sans-serif";
