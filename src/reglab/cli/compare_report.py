@@ -74,6 +74,21 @@ def print_table(columns, body, title) -> None:
     console.print(table)
 
 
+def interval_phrase(seeds: int, cv: int | None) -> str:
+    """``"mean ± 95% interval over 5 seeds"``, and with folds what they vary."""
+    from ..experiments.cv import sample_phrase
+
+    return (f"mean ± 95% interval over {sample_phrase(seeds, cv)}"
+            + ("" if cv is None else ": the data split varies as well as the initial weights"))
+
+
+def summary_title(name: str, seeds: int, cv: int | None) -> str:
+    """The title of the results table: what the intervals are over."""
+    if cv is None:
+        return f"{name}: {seeds} seed(s) per setting; mean ± 95% interval"
+    return f"{name}: {interval_phrase(seeds, cv)}"
+
+
 def print_summary(rows, names, title) -> None:
     """The results table, compact when the full one does not fit."""
     columns, body = summary_table(rows, names)
@@ -150,8 +165,8 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
     from ..report.curves import training_curves
 
     ok = [r for r in records if r.error is None]
-    first = {}
-    for r in sorted(ok, key=lambda r: r.seed):
+    first = {}  # the first seed's run (of fold 0 with cross-validation: ``data`` is that fold)
+    for r in sorted(ok, key=lambda r: (r.fold or 0, r.seed)):
         first.setdefault(r.group, r)
     shown = [s for s in settings if s.name in first]
     names = {s.name: display_name(s) for s in shown}
@@ -170,7 +185,8 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
         panels = [(names[s.name], first[s.name].network,
                    f"train {first[s.name].train_accuracy:.1%} · test {first[s.name].test_accuracy:.1%}")
                   for s in shown]
-        figures.append((f"Decision boundaries (seed {min(r.seed for r in ok)}): filled points are "
+        which = f"seed {min(r.seed for r in ok)}" + ("" if ok[0].fold is None else ", fold 0")
+        figures.append((f"Decision boundaries ({which}): filled points are "
                         "training examples, hollow ones test examples.",
                         plots.decision_boundaries(panels, data, out / "decision_boundaries.png")))
     course_runs = any(s.name.startswith(COURSE_PREFIX) for s in shown)
@@ -229,9 +245,28 @@ def course_sentences(course_records, records, rows) -> list[str]:
     return course_takeaways(published, seeds, labels, course_costs=course_costs, seed_costs=seed_costs)
 
 
-def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, tuned=None, scores=None,
-                 checks=(), diagnosis=None):
-    """The single-file HTML report of a compare."""
+def runs_text(data, seeds: int, cv: int | None) -> str:
+    """What each setting's runs are and what the intervals are over."""
+    from ..experiments.cv import CV_CAVEAT, CV_SEED, pooled, sample_phrase
+
+    if cv is None:
+        return (f"Each setting was trained with {seeds} seed(s): the seed changes the initial "
+                "weights, the dropout masks and the mini-batch order; the data stay the same. "
+                "Figures are means with 95% Student-t intervals over the seeds.")
+    n = len(pooled(data)[1])
+    return (f"Each setting was trained on {sample_phrase(seeds, cv)}: stratified {cv}-fold "
+            f"cross-validation over the {n} training examples (the data set's train"
+            + (" and dev sets pooled" if data.has_dev else " set")
+            + f", shuffled with seed {CV_SEED}); each run trains on {cv - 1} folds, its dev set is "
+            "the held-out fold (early stopping watches it), and the test set is untouched, the same "
+            "for every run. The seed changes the initial weights, the dropout masks and the "
+            "mini-batch order; the fold changes the data split. Figures are means with 95% "
+            f"Student-t intervals over the {cv * seeds} runs; {CV_CAVEAT}.")
+
+
+def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, cv=None, tuned=None,
+                 scores=None, checks=(), diagnosis=None):
+    """The single-file HTML report of a compare (``cv``: the number of folds, or None)."""
     from ..report.html import Section, Table, write_report as write
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
@@ -239,16 +274,15 @@ def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, tun
              f"init {base.init}, learning rate {base.learning_rate:g}, "
              + (f"{base.iterations} full-batch iterations" if base.epochs is None
                 else f"{base.epochs} epochs of mini-batches of {base.batch_size}")
-             + f". Each setting was trained with {seeds} seed(s): the seed changes the initial "
-               "weights, the dropout masks and the mini-batch order; the data stay the same. "
-               "Figures are means with 95% Student-t intervals over the seeds."
+             + ". " + runs_text(data, seeds, cv)
              + (" The rows named \"course ...\" are the course's own single runs, with its randomness "
                 "(one dropout mask reused every step)." if any(k.startswith(COURSE_PREFIX) for k in names)
                 else ""))
     columns, body = summary_table(rows, names)
     sections = [Section("Takeaways", items=list(takeaways)),
                 Section("Results", table=Table(columns, body, caption="Accuracies in %; "
-                                               "gap = train - test accuracy, in points."))]
+                                               "gap = train - test accuracy, in points; "
+                                               + interval_phrase(seeds, cv) + "."))]
     if tuned:
         lines = [[name, f"{v:g}", iv.format(100) + "%", "chosen" if v == tuned[name] else ""]
                  for name, grid in (scores or {}).items() for v, iv in grid]
