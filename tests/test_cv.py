@@ -285,6 +285,9 @@ def test_compare_cv_says_what_its_intervals_cover(tmp_path):
     assert "stratified 2-fold cross-validation over the 200 training examples" in report
     assert "the runs are not independent draws" in report
     assert "mean ± 95% interval over 2 folds x 2 seeds (4 runs)" in report
+    # the mean dev error is measured on every pooled example: its noise is that of 200, not 100
+    assert "the dev sets, the 2 held-out folds that together hold all 200 pooled examples, is 0.5 points" \
+        in report
 
 
 def test_sweep_cv_resumes_only_with_the_same_folds(tmp_path):

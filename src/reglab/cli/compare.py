@@ -19,7 +19,7 @@ from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, 
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
 from ..data import load_football
-from ..experiments.cv import CV_CAVEAT, check_cv, cv_record, fold_data, sample_phrase
+from ..experiments.cv import CV_CAVEAT, check_cv, cv_record, fold_data, pooled, sample_phrase
 from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
 from .common import check_output_folder, lock_output, refuse_unused_options, warn
 
@@ -206,7 +206,9 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                       "PASS" if c.passed else "FAIL"] for c in checks],
                     "The course's table, exactly (course-compatible randomness)")
     baseline, source = choose_baseline(baseline, data, given_as="given with --baseline")
-    found = diagnoses(rows, everything, shape, all_settings, baseline, source)
+    # with folds the mean dev error is measured on every pooled example (each held out once)
+    n_dev = len(pooled(data)[1]) if cv else len(data.y_dev)
+    found = diagnoses(rows, everything, shape, all_settings, baseline, source, n_dev)
     takeaways = _takeaways(rows, names, found, baseline, source, course_records, records, tuned,
                            tune_records, sample_phrase(seeds, cv))
     console.print("Takeaways", style="bold")
@@ -231,8 +233,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                               takeaways=takeaways,
                               tuned=tuned, scores=tune_scores(tune_records, GRIDS) if tuned else None,
                               checks=checks,
-                              diagnosis=diagnosis_section(found, names, baseline, source,
-                                                          len(shape.y_dev)) if found else None)
+                              diagnosis=diagnosis_section(found, names, baseline, source, n_dev,
+                                                          cv) if found else None)
     console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
     if stopped:  # what finished is written; the exit says it is not all

@@ -102,9 +102,11 @@ def print_summary(rows, names, title) -> None:
 
 # --- bias and variance ----------------------------------------------------------------------
 
-def diagnoses(rows, records, data, settings, baseline, source) -> dict:
+def diagnoses(rows, records, data, settings, baseline, source, n_dev: int | None = None) -> dict:
     """``{setting key: Diagnosis}`` from each setting's per-seed errors, thresholds from
-    the noise of the figures (dev-set size and the spread over seeds)."""
+    the noise of the figures (dev-set size and the spread over seeds). ``n_dev``: the
+    examples the mean dev error is measured on, when not ``data``'s dev set (with
+    cross-validation the held-out folds together hold every pooled example)."""
     from ..experiments.diagnose import diagnose, noise_thresholds, weaken_hint
 
     by_name = {s.name: s for s in settings}
@@ -115,7 +117,8 @@ def diagnoses(rows, records, data, settings, baseline, source) -> dict:
         ok = [x for x in records if x.group == r.setting and x.error is None]
         errors = {k: [1 - getattr(x, f"{k}_accuracy") for x in ok] for k in ("train", "dev", "test")}
         noise = noise_thresholds(errors["train"], errors["dev"], errors["test"], n_train=len(data.y_train),
-                                 n_dev=len(data.y_dev), n_test=len(data.y_test), baseline=baseline)
+                                 n_dev=n_dev or len(data.y_dev), n_test=len(data.y_test),
+                                 baseline=baseline)
         s = by_name[r.setting]
         knobs = dict(l2=s.l2, l1=s.l1, keep_prob=s.keep_prob, early_stopping=s.early_stopping,
                      augment=s.augment)
@@ -128,8 +131,10 @@ def diagnoses(rows, records, data, settings, baseline, source) -> dict:
     return out
 
 
-def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_dev: int):
-    """The report's bias/variance section from :func:`diagnoses`."""
+def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_dev: int,
+                      cv: int | None = None):
+    """The report's bias/variance section from :func:`diagnoses` (``n_dev`` as given there;
+    ``cv`` the number of folds, or None)."""
     from ..experiments.diagnose import FINE, HIGH_BIAS, HIGH_VARIANCE
     from ..report.html import Section, Table
 
@@ -147,8 +152,11 @@ def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_
             "Each setting's mean errors read as the lecture does: train error minus the baseline is the "
             "avoidable bias, dev minus train error the variance. A gap counts as high only beyond the "
             "noise of its figures: two binomial standard errors of the errors it joins (one example of "
-            f"the {n_dev}-example dev set is {100 / n_dev:.1f} points) combined with the spread of the "
-            "gap over seeds; that noise is given in brackets. A regularized setting with avoidable "
+            + (f"the {n_dev}-example dev set is {100 / n_dev:.1f} points)" if cv is None else
+               f"the dev sets, the {cv} held-out folds that together hold all {n_dev} pooled "
+               f"examples, is {100 / n_dev:.1f} points)")
+            + " combined with the spread of the gap over " + ("seeds" if cv is None else "folds and seeds")
+            + "; that noise is given in brackets. A regularized setting with avoidable "
             "bias is over-regularized: the remedy is a weaker penalty, not a bigger network. "
             "`reglab diagnose` reads any numbers or network against the same baseline, with a "
             "fixed threshold (`--threshold`, 2 points by default) instead of these noise bands.")
