@@ -56,7 +56,8 @@ def write_csv(path: Path, records) -> None:
         writer.writerow(fields)
         for r in records:
             keep = r.params.get("keep_prob", 1.0)
-            writer.writerow([r.group, "" if r.fold is None else r.fold, r.seed, r.params.get("l2", 0.0), r.params.get("l1", 0.0),
+            writer.writerow([r.group, "" if r.fold is None else r.fold, r.seed, r.params.get("l2", 0.0),
+                             r.params.get("l1", 0.0),
                              ",".join(map(str, keep)) if isinstance(keep, list) else keep,
                              r.train_accuracy, r.dev_accuracy, r.test_accuracy, r.gap,
                              r.weight_norm, r.near_zero, r.seconds, r.steps, r.stop_reason,

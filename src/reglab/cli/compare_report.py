@@ -180,6 +180,7 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
     names = {s.name: display_name(s) for s in shown}
     colors = setting_colors(shown)
     by = lambda key: [r for r in ok if r.group == key]  # noqa: E731
+    over = "seeds" if all(r.fold is None for r in ok) else "folds and seeds"
     figures = []
     if data.has_dev and all(r.history.get("dev_cost") for r in ok):
         runs = {names[s.name]: [r.history for r in by(s.name)] for s in shown}
@@ -187,7 +188,7 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
                         "where the dev cost turns up while the training cost keeps falling, the network "
                         "starts to overfit; that is where early stopping cuts (dotted line) or would cut "
                         "(star).", training_curves(runs, out / "training_cost.png", metric="cost")))
-        figures.append(("Train and dev accuracy during training, mean over seeds with its band.",
+        figures.append((f"Train and dev accuracy during training, mean over {over} with its band.",
                         training_curves(runs, out / "training_accuracy.png", metric="accuracy")))
     if data.n_features == 2:
         panels = [(names[s.name], first[s.name].network,
@@ -199,7 +200,7 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
                         plots.decision_boundaries(panels, data, out / "decision_boundaries.png")))
     course_runs = any(s.name.startswith(COURSE_PREFIX) for s in shown)
     figures.append(("Training cost as gradient descent sees it (with the penalty and dropout in force), "
-                    "every step: mean over seeds with its band. A penalty raises it by design"
+                    f"every step: mean over {over} with its band. A penalty raises it by design"
                     + ("; dashed lines with markers are the course's single runs." if course_runs else "."),
                     plots.cost_curves({names[s.name]: [r.costs for r in by(s.name)] for s in shown},
                                       out / "cost_curves.png", colors=colors)))
@@ -207,7 +208,7 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
                     plots.weight_norms({names[s.name]: [(r.history["eval_steps"], r.history["weight_norms"])
                                                         for r in by(s.name)] for s in shown},
                                        out / "weight_norms.png", colors=colors)))
-    figures.append(("Final weights, pooled over layers and seeds.",
+    figures.append((f"Final weights, pooled over layers and {over}.",
                     plots.weight_histograms({names[s.name]: np.concatenate(
                         [W.ravel() for r in by(s.name) for W in r.network.weights]) for s in shown},
                         out / "weight_histograms.png", colors=colors)))
