@@ -172,7 +172,9 @@ def _figures(out, data, grid, rows, records, held):
         xs = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
         suffix = f" (at {point_label(other)})" if other else ""
         figures.append((f"Validation curve: train and {held} accuracy against {first}{suffix}, "
-                        + ("one run per value." if n_seeds == 1 else "mean over seeds with its band."),
+                        + ("one run per value." if n_seeds == 1 else "mean over "
+                           + ("seeds" if all(r.fold is None for r in records) else "folds and seeds")
+                           + " with its band."),
                         plots.validation_curve(first, xs, train, dev, out / "validation_curve.png",
                                                ylabel="accuracy", held=held)))
         histories = {point_label({first: v, **other}): [r.history for r in records if r.error is None
