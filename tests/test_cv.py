@@ -296,6 +296,9 @@ def test_sweep_cv_resumes_only_with_the_same_folds(tmp_path):
     first = run(*args, "--cv", 2)
     assert first.exit_code == 0, first.output
     assert "mean ± 95% interval over 2 folds x 1 seed (2 runs)" in " ".join(first.output.split())
+    report = " ".join((tmp_path / "report.html").read_text().split())
+    assert "Accuracies in %; mean ± 95% interval over 2 folds x 1 seed (2 runs): the data split varies" in report
+    assert "the runs are not independent draws" in report
     again = run(*args, "--cv", 2, "--resume")
     assert again.exit_code == 0 and "resumed: 4 run(s) already done, 0 to run" in again.output
     other = run(*args, "--cv", 3, "--resume")

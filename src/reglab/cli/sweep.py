@@ -228,5 +228,6 @@ def _report(out, data, base, grid, columns, body, figures, seeds, held, takeaway
                f"learning rate {base.learning_rate:g}. {runs}")
     return write_report(out / "report.html", title=f"reglab sweep: {data.name}", intro=intro,
                         sections=[Section("Takeaways", items=takeaways),
-                                  Section("Results", table=Table(columns, body)),
+                                  Section("Results", table=Table(
+                                      columns, body, caption=f"Accuracies in %; {interval_phrase(seeds, cv)}.")),
                                   Section("Figures", images=figures)])
