@@ -208,7 +208,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                     "The course's table, exactly (course-compatible randomness)")
     baseline, source = choose_baseline(baseline, data, given_as="given with --baseline")
     # with folds the mean dev error is measured on every pooled example (each held out once)
-    n_dev = len(pooled(data)[1]) if cv else len(data.y_dev)
+    n_dev = len(pooled(data)[1]) if cv else len(data.y_dev) if data.has_dev else None
     found = diagnoses(rows, everything, shape, all_settings, baseline, source, n_dev)
     takeaways = _takeaways(rows, names, found, baseline, source, course_records, records, tuned,
                            tune_records, sample_phrase(seeds, cv))
