@@ -8,7 +8,10 @@ does not import scikit-learn.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -29,6 +32,44 @@ from .nn.network import Network
 from .training.loop import TrainConfig, initial_network, train
 
 ENGINES = ("auto", "reference", "fast")
+
+
+def in_joblib_worker() -> bool:
+    """Whether this code runs inside a joblib worker (``Parallel(n_jobs=...)``: GridSearchCV,
+    cross_val_score...): joblib raises its backend's ``nesting_level`` there."""
+    from joblib.parallel import get_active_backend
+
+    return getattr(get_active_backend()[0], "nesting_level", 0) > 0
+
+
+@contextlib.contextmanager
+def one_thread_in_workers():
+    """Limit BLAS and OpenMP to one thread while the block runs in a joblib worker process.
+
+    scikit-learn runs ``n_jobs`` fits at once, each worker meant to fill one core.
+    joblib's default backend (loky) gives its worker processes ``cores // n_jobs``
+    threads, the multiprocessing backend all the cores, so that ``n_jobs`` workers
+    could run ``n_jobs x cores`` threads; here every worker process fits with one.
+    Outside a worker nothing is limited. Worker *threads* (joblib's threading backend)
+    are left alone: they share one process-wide BLAS pool whose limit threadpoolctl lets
+    a single Python thread set, so a worker thread cannot set it (wrap the search in
+    ``threadpool_limits(1)`` there).
+    """
+    if threading.current_thread() is not threading.main_thread() or not in_joblib_worker():
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
+def _one_thread_in_workers(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with one_thread_in_workers():
+            return method(*args, **kwargs)
+    return wrapper
 
 
 class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -82,7 +123,11 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
         augmentation and the validation split. An int gives the same run as
         ``reglab.train`` with ``TrainConfig(seed=random_state)``.
     engine : {"auto", "reference", "fast"}, default="auto"
-        Which of reglab's training engines runs the fit.
+        Which of reglab's training engines runs the fit. In a joblib worker process
+        (``GridSearchCV(n_jobs=...)``, ``cross_val_score(n_jobs=...)``) ``fit``,
+        ``partial_fit`` and the predictions limit BLAS and OpenMP to one thread, so
+        that the workers never oversubscribe the cores; elsewhere nothing is limited
+        (see :func:`one_thread_in_workers`).
     warm_start : bool, default=False
         Continue from the previous fit's weights.
 
@@ -190,6 +235,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
         return np.searchsorted(self.classes_, y)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_one_thread_in_workers
     def fit(self, X, y):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) of any type.
 
@@ -208,6 +254,7 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, self._encode(y), self.max_iter, early=self.early_stopping,
                          initial=self.network_ if warm else None)
 
+    @_one_thread_in_workers
     def partial_fit(self, X, y, classes=None):
         """One more pass (epoch) over ``(X, y)``; ``classes`` is required on the first call."""
         first = not hasattr(self, "network_")
@@ -280,12 +327,14 @@ class RegularizedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     # -- prediction ------------------------------------------------------------------------
 
+    @_one_thread_in_workers
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.network_.predict_proba(X)
 
+    @_one_thread_in_workers
     def predict(self, X) -> np.ndarray:
         """Predicted labels, of the type of the training labels."""
         check_is_fitted(self)

@@ -19,12 +19,17 @@ from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, 
 from ..experiments.compare import (GRIDS, Setting, check_settings, compare as compare_settings, default_augment,
                       default_settings, summarize, tune as tune_strengths)
 from ..data import load_football
+from ..experiments.cv import CV_CAVEAT, check_cv, cv_record, fold_data, pooled, sample_phrase
 from ..experiments.runner import RunLog, check_resources, default_jobs, interrupted_by
 from .common import check_output_folder, lock_output, refuse_unused_options, warn
-
 from .cluster import open_cluster, scheduler_option
 from .compare_report import (COURSE_PREFIX, course_sentences, diagnoses, diagnosis_section, display_name,
-                             make_figures, print_summary, print_table, tune_scores, write_report)
+                             make_figures, print_summary, print_table, summary_title, tune_scores,
+                             write_report)
+
+CV_HELP = ("Stratified K-fold cross-validation over the training data (train and dev pooled): every "
+           "setting runs on K folds x --seeds seeds, each fold's held-out part as its dev set; the "
+           "test set is untouched.")
 
 
 def total_steps(model: dict, n_train: int) -> int:
@@ -43,7 +48,7 @@ def progress_bar(total: int, what: str):
 
 
 def write_csv(path: Path, records) -> None:
-    fields = ["setting", "seed", "l2", "l1", "keep_prob", "train_accuracy", "dev_accuracy",
+    fields = ["setting", "fold", "seed", "l2", "l1", "keep_prob", "train_accuracy", "dev_accuracy",
               "test_accuracy", "gap", "weight_norm", "near_zero", "seconds", "steps",
               "stop_reason", "error"]
     with path.open("w", newline="") as f:
@@ -51,7 +56,8 @@ def write_csv(path: Path, records) -> None:
         writer.writerow(fields)
         for r in records:
             keep = r.params.get("keep_prob", 1.0)
-            writer.writerow([r.group, r.seed, r.params.get("l2", 0.0), r.params.get("l1", 0.0),
+            writer.writerow([r.group, "" if r.fold is None else r.fold, r.seed, r.params.get("l2", 0.0),
+                             r.params.get("l1", 0.0),
                              ",".join(map(str, keep)) if isinstance(keep, list) else keep,
                              r.train_accuracy, r.dev_accuracy, r.test_accuracy, r.gap,
                              r.weight_norm, r.near_zero, r.seconds, r.steps, r.stop_reason,
@@ -70,6 +76,7 @@ def write_csv(path: Path, records) -> None:
 @click.option("--no-early-stopping", is_flag=True, help="Leave the early-stopping setting out.")
 @click.option("--no-augment", is_flag=True, help="Leave the augmentation setting out.")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Seeds per setting.")
+@click.option("--cv", type=int, default=None, metavar="K", help=CV_HELP)
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: all cores).")
 @scheduler_option
 @click.option("--tune", is_flag=True, help="Choose each strength on a dev split first.")
@@ -82,17 +89,23 @@ def write_csv(path: Path, records) -> None:
 @guarded
 def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size, l2, l1,
             keep_prob,
-            early_stopping, augment, no_early_stopping, no_augment, seeds, jobs, scheduler, tune, baseline,
+            early_stopping, augment, no_early_stopping, no_augment, seeds, cv, jobs, scheduler, tune,
+            baseline,
             course_mode, out, **model):
     """Train one network under several regularizations over several seeds and compare them.
 
     Settings: none, L2, L1, dropout, L2 + dropout, early stopping (patience
     --early-stopping, default 10 evaluations) and data augmentation (--augment,
     default: shifts and rotations for images, small jitter otherwise). The data's
-    dev set (or a quarter of the training set) is the dev set.
+    dev set (or a quarter of the training set) is the dev set; with --cv K, each
+    fold's held-out part.
     """
     if seeds < 1:
         raise CommandError(f"--seeds must be >= 1, got {seeds}")
+    if cv is not None and tune:
+        raise CommandError("--tune chooses the strengths on the data set's one dev split, which --cv "
+                           "folds into the training data: run --tune without --cv, then --cv with the "
+                           "chosen --l2, --l1 and --keep-prob")
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
@@ -123,19 +136,21 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                      default="field", need_dev=not course_mode, verb="compare")
     seed_list = list(range(seeds))
+    cv = None if cv is None else check_cv(cv, data, "--cv")
+    shape = fold_data(data, 0, cv) if cv else data  # what one run trains on (sizes, dev set)
     if course_mode:
         base = dataclasses.replace(course.football_config(), course_compat=False, record_every=300,
                                    engine=model["engine"])
         settings = [Setting("none"), Setting("l2", l2=0.7), Setting("dropout", keep_prob=0.86)]
     else:
-        base = make_config(**model, record_every=max(1, total_steps(model, len(data.y_train)) // 100))
+        base = make_config(**model, record_every=max(1, total_steps(model, len(shape.y_train)) // 100))
         patience = None if no_early_stopping else (10 if early_stopping is None else early_stopping)
         augment = None if no_augment else (augment or default_augment(data))
         settings = default_settings(l2, l1, keep_prob, patience, augment)
-    check_settings(data, base, settings)  # before anything is written or trained
+    check_settings(shape, base, settings)  # before anything is written or trained
     client = open_cluster(scheduler)  # None without --scheduler: the local pool runs
     if client is None:  # a cluster's workers have their own memory
-        check_resources(data, [dataclasses.replace(base, **s.params) for s in settings], jobs)
+        check_resources(shape, [dataclasses.replace(base, **s.params) for s in settings], jobs)
     out = Path(out)
     lock_output(out)  # one writer per folder, until the command ends
     log = RunLog(out / "runs.jsonl")
@@ -154,7 +169,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
         settings = default_settings(tuned["l2"], tuned["l1"], tuned["keep_prob"], patience, augment)
 
     course_records = []
-    total = len(settings) * seeds + (len(course.FOOTBALL) if course_mode else 0)
+    total = len(settings) * seeds * (cv or 1) + (len(course.FOOTBALL) if course_mode else 0)
     progress, advance = progress_bar(total, "training")
 
     def done(record):
@@ -169,7 +184,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                                               scheduler=client)
         # an interrupted course part must not go on to the seeds
         stopped = interrupted_by() if course_mode else None
-        records = [] if stopped else compare_settings(data, base, settings, seed_list, jobs=jobs,
+        records = [] if stopped else compare_settings(data, base, settings, seed_list, cv=cv, jobs=jobs,
                                                       on_done=done, scheduler=client)
         stopped = stopped or interrupted_by()
     interrupted = len(records) + len(course_records) < total
@@ -185,7 +200,7 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     failed = {s.name: [r.error for r in everything if r.group == s.name and r.error]
               for s in all_settings if s.name not in {row.setting for row in rows}}
     failed = {name: errors for name, errors in failed.items() if errors}
-    print_summary(rows, names, f"{data.name}: {seeds} seed(s) per setting; mean ± 95% interval")
+    print_summary(rows, names, summary_title(data.name, seeds, cv))
     for name, errors in failed.items():
         console.print(f"{names[name]}: all {len(errors)} runs failed; the first: {errors[0]}", style="red")
     if interrupted:
@@ -198,14 +213,18 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
                       "PASS" if c.passed else "FAIL"] for c in checks],
                     "The course's table, exactly (course-compatible randomness)")
     baseline, source = choose_baseline(baseline, data, given_as="given with --baseline")
-    found = diagnoses(rows, everything, data, all_settings, baseline, source)
+    # with folds the mean dev error is measured on every pooled example (each held out once)
+    n_dev = len(pooled(data)[1]) if cv else len(data.y_dev) if data.has_dev else None
+    found = diagnoses(rows, everything, shape, all_settings, baseline, source, n_dev)
     takeaways = _takeaways(rows, names, found, baseline, source, course_records, records, tuned,
-                           tune_records)
+                           tune_records, sample_phrase(seeds, cv))
     console.print("Takeaways", style="bold")
     for sentence in takeaways:
         console.print(f"- {sentence}", markup=False)
     payload = {"dataset": {"name": data.name, "summary": data.summary(), "description": data.description},
-               "config": base.to_dict(), "seeds": seed_list,
+               "config": base.to_dict(), "seeds": seed_list, "cv": cv_record(data, cv),
+               "intervals": f"mean and 95% Student-t interval over {sample_phrase(seeds, cv)}"
+                            + (f"; {CV_CAVEAT}" if cv else ""),
                "settings": [dataclasses.asdict(s) for s in all_settings],
                "tuned": tuned, "summary": [r.to_dict() for r in rows],
                "course_checks": [c.to_dict() for c in checks],
@@ -216,12 +235,13 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     write_json(out / "results.json", payload)
     write_csv(out / "results.csv", everything)
     with console.status("drawing figures and the report"):
-        figures = make_figures(out, data, all_settings, everything)
-        report = write_report(out, data, base, rows, names, figures, seeds=seeds, takeaways=takeaways,
+        figures = make_figures(out, shape, all_settings, everything)
+        report = write_report(out, data, base, rows, names, figures, seeds=seeds, cv=cv,
+                              takeaways=takeaways,
                               tuned=tuned, scores=tune_scores(tune_records, GRIDS) if tuned else None,
                               checks=checks,
-                              diagnosis=diagnosis_section(found, names, baseline, source,
-                                                          len(data.y_dev)) if found else None)
+                              diagnosis=diagnosis_section(found, names, baseline, source, n_dev,
+                                                          cv) if found else None)
     console.print(f"Wrote {report}, {len(figures)} figure{'s' * (len(figures) != 1)}, results.json and results.csv to {out}/ "
                   f"in {time.perf_counter() - started:.1f} s")
     if stopped:  # what finished is written; the exit says it is not all
@@ -243,13 +263,14 @@ def _course_checks(course_records, data):
     return checks
 
 
-def _takeaways(rows, names, found, baseline, source, course_records, records, tuned, tune_records):
+def _takeaways(rows, names, found, baseline, source, course_records, records, tuned, tune_records,
+               sample):
     from ..experiments.takeaways import compare_takeaways, diagnosis_takeaways, tune_takeaways
 
     seeded = [r for r in rows if not r.setting.startswith(COURSE_PREFIX)]
     shown = [dataclasses.replace(r, description=names[r.setting]) for r in seeded]
     out = course_sentences(course_records, records, seeded) if course_records else []
-    out += compare_takeaways(shown) if shown else []
+    out += compare_takeaways(shown, sample=sample) if shown else []
     if tuned:
         out += tune_takeaways(tune_scores(tune_records, GRIDS), tuned,
                               labels={"l2": "L2", "l1": "L1", "keep_prob": "keep_prob"})

@@ -74,6 +74,21 @@ def print_table(columns, body, title) -> None:
     console.print(table)
 
 
+def interval_phrase(seeds: int, cv: int | None) -> str:
+    """``"mean ± 95% interval over 5 seeds"``, and with folds what they vary."""
+    from ..experiments.cv import sample_phrase
+
+    return (f"mean ± 95% interval over {sample_phrase(seeds, cv)}"
+            + ("" if cv is None else ": the data split varies as well as the initial weights"))
+
+
+def summary_title(name: str, seeds: int, cv: int | None) -> str:
+    """The title of the results table: what the intervals are over."""
+    if cv is None:
+        return f"{name}: {seeds} seed(s) per setting; mean ± 95% interval"
+    return f"{name}: {interval_phrase(seeds, cv)}"
+
+
 def print_summary(rows, names, title) -> None:
     """The results table, compact when the full one does not fit."""
     columns, body = summary_table(rows, names)
@@ -87,9 +102,11 @@ def print_summary(rows, names, title) -> None:
 
 # --- bias and variance ----------------------------------------------------------------------
 
-def diagnoses(rows, records, data, settings, baseline, source) -> dict:
+def diagnoses(rows, records, data, settings, baseline, source, n_dev: int | None = None) -> dict:
     """``{setting key: Diagnosis}`` from each setting's per-seed errors, thresholds from
-    the noise of the figures (dev-set size and the spread over seeds)."""
+    the noise of the figures (dev-set size and the spread over seeds). ``n_dev``: the
+    examples the mean dev error is measured on, when not ``data``'s dev set (with
+    cross-validation the held-out folds together hold every pooled example)."""
     from ..experiments.diagnose import diagnose, noise_thresholds, weaken_hint
 
     by_name = {s.name: s for s in settings}
@@ -100,7 +117,8 @@ def diagnoses(rows, records, data, settings, baseline, source) -> dict:
         ok = [x for x in records if x.group == r.setting and x.error is None]
         errors = {k: [1 - getattr(x, f"{k}_accuracy") for x in ok] for k in ("train", "dev", "test")}
         noise = noise_thresholds(errors["train"], errors["dev"], errors["test"], n_train=len(data.y_train),
-                                 n_dev=len(data.y_dev), n_test=len(data.y_test), baseline=baseline)
+                                 n_dev=n_dev or len(data.y_dev), n_test=len(data.y_test),
+                                 baseline=baseline)
         s = by_name[r.setting]
         knobs = dict(l2=s.l2, l1=s.l1, keep_prob=s.keep_prob, early_stopping=s.early_stopping,
                      augment=s.augment)
@@ -113,8 +131,10 @@ def diagnoses(rows, records, data, settings, baseline, source) -> dict:
     return out
 
 
-def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_dev: int):
-    """The report's bias/variance section from :func:`diagnoses`."""
+def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_dev: int,
+                      cv: int | None = None):
+    """The report's bias/variance section from :func:`diagnoses` (``n_dev`` as given there;
+    ``cv`` the number of folds, or None)."""
     from ..experiments.diagnose import FINE, HIGH_BIAS, HIGH_VARIANCE
     from ..report.html import Section, Table
 
@@ -132,8 +152,11 @@ def diagnosis_section(found: dict, names: dict, baseline: float, source: str, n_
             "Each setting's mean errors read as the lecture does: train error minus the baseline is the "
             "avoidable bias, dev minus train error the variance. A gap counts as high only beyond the "
             "noise of its figures: two binomial standard errors of the errors it joins (one example of "
-            f"the {n_dev}-example dev set is {100 / n_dev:.1f} points) combined with the spread of the "
-            "gap over seeds; that noise is given in brackets. A regularized setting with avoidable "
+            + (f"the {n_dev}-example dev set is {100 / n_dev:.1f} points)" if cv is None else
+               f"the dev sets, the {cv} held-out folds that together hold all {n_dev} pooled "
+               f"examples, is {100 / n_dev:.1f} points)")
+            + " combined with the spread of the gap over " + ("seeds" if cv is None else "folds and seeds")
+            + "; that noise is given in brackets. A regularized setting with avoidable "
             "bias is over-regularized: the remedy is a weaker penalty, not a bigger network. "
             "`reglab diagnose` reads any numbers or network against the same baseline, with a "
             "fixed threshold (`--threshold`, 2 points by default) instead of these noise bands.")
@@ -150,13 +173,14 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
     from ..report.curves import training_curves
 
     ok = [r for r in records if r.error is None]
-    first = {}
-    for r in sorted(ok, key=lambda r: r.seed):
+    first = {}  # the first seed's run (of fold 0 with cross-validation: ``data`` is that fold)
+    for r in sorted(ok, key=lambda r: (r.fold or 0, r.seed)):
         first.setdefault(r.group, r)
     shown = [s for s in settings if s.name in first]
     names = {s.name: display_name(s) for s in shown}
     colors = setting_colors(shown)
     by = lambda key: [r for r in ok if r.group == key]  # noqa: E731
+    over = "seeds" if all(r.fold is None for r in ok) else "folds and seeds"
     figures = []
     if data.has_dev and all(r.history.get("dev_cost") for r in ok):
         runs = {names[s.name]: [r.history for r in by(s.name)] for s in shown}
@@ -164,18 +188,19 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
                         "where the dev cost turns up while the training cost keeps falling, the network "
                         "starts to overfit; that is where early stopping cuts (dotted line) or would cut "
                         "(star).", training_curves(runs, out / "training_cost.png", metric="cost")))
-        figures.append(("Train and dev accuracy during training, mean over seeds with its band.",
+        figures.append((f"Train and dev accuracy during training, mean over {over} with its band.",
                         training_curves(runs, out / "training_accuracy.png", metric="accuracy")))
     if data.n_features == 2:
         panels = [(names[s.name], first[s.name].network,
                    f"train {first[s.name].train_accuracy:.1%} · test {first[s.name].test_accuracy:.1%}")
                   for s in shown]
-        figures.append((f"Decision boundaries (seed {min(r.seed for r in ok)}): filled points are "
+        which = f"seed {min(r.seed for r in ok)}" + ("" if ok[0].fold is None else ", fold 0")
+        figures.append((f"Decision boundaries ({which}): filled points are "
                         "training examples, hollow ones test examples.",
                         plots.decision_boundaries(panels, data, out / "decision_boundaries.png")))
     course_runs = any(s.name.startswith(COURSE_PREFIX) for s in shown)
     figures.append(("Training cost as gradient descent sees it (with the penalty and dropout in force), "
-                    "every step: mean over seeds with its band. A penalty raises it by design"
+                    f"every step: mean over {over} with its band. A penalty raises it by design"
                     + ("; dashed lines with markers are the course's single runs." if course_runs else "."),
                     plots.cost_curves({names[s.name]: [r.costs for r in by(s.name)] for s in shown},
                                       out / "cost_curves.png", colors=colors)))
@@ -183,7 +208,7 @@ def make_figures(out, data, settings, records) -> list[tuple[str, object]]:
                     plots.weight_norms({names[s.name]: [(r.history["eval_steps"], r.history["weight_norms"])
                                                         for r in by(s.name)] for s in shown},
                                        out / "weight_norms.png", colors=colors)))
-    figures.append(("Final weights, pooled over layers and seeds.",
+    figures.append((f"Final weights, pooled over layers and {over}.",
                     plots.weight_histograms({names[s.name]: np.concatenate(
                         [W.ravel() for r in by(s.name) for W in r.network.weights]) for s in shown},
                         out / "weight_histograms.png", colors=colors)))
@@ -229,9 +254,28 @@ def course_sentences(course_records, records, rows) -> list[str]:
     return course_takeaways(published, seeds, labels, course_costs=course_costs, seed_costs=seed_costs)
 
 
-def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, tuned=None, scores=None,
-                 checks=(), diagnosis=None):
-    """The single-file HTML report of a compare."""
+def runs_text(data, seeds: int, cv: int | None) -> str:
+    """What each setting's runs are and what the intervals are over."""
+    from ..experiments.cv import CV_CAVEAT, CV_SEED, pooled, sample_phrase
+
+    if cv is None:
+        return (f"Each setting was trained with {seeds} seed(s): the seed changes the initial "
+                "weights, the dropout masks and the mini-batch order; the data stay the same. "
+                "Figures are means with 95% Student-t intervals over the seeds.")
+    n = len(pooled(data)[1])
+    return (f"Each setting was trained on {sample_phrase(seeds, cv)}: stratified {cv}-fold "
+            f"cross-validation over the {n} training examples (the data set's train"
+            + (" and dev sets pooled" if data.has_dev else " set")
+            + f", shuffled with seed {CV_SEED}); each run trains on {cv - 1} folds, its dev set is "
+            "the held-out fold (early stopping watches it), and the test set is untouched, the same "
+            "for every run. The seed changes the initial weights, the dropout masks and the "
+            "mini-batch order; the fold changes the data split. Figures are means with 95% "
+            f"Student-t intervals over the {cv * seeds} runs; {CV_CAVEAT}.")
+
+
+def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, cv=None, tuned=None,
+                 scores=None, checks=(), diagnosis=None):
+    """The single-file HTML report of a compare (``cv``: the number of folds, or None)."""
     from ..report.html import Section, Table, write_report as write
 
     intro = (f"Data: {data.summary()}. {data.description}\n\n"
@@ -239,16 +283,15 @@ def write_report(out, data, base, rows, names, figures, *, seeds, takeaways, tun
              f"init {base.init}, learning rate {base.learning_rate:g}, "
              + (f"{base.iterations} full-batch iterations" if base.epochs is None
                 else f"{base.epochs} epochs of mini-batches of {base.batch_size}")
-             + f". Each setting was trained with {seeds} seed(s): the seed changes the initial "
-               "weights, the dropout masks and the mini-batch order; the data stay the same. "
-               "Figures are means with 95% Student-t intervals over the seeds."
+             + ". " + runs_text(data, seeds, cv)
              + (" The rows named \"course ...\" are the course's own single runs, with its randomness "
                 "(one dropout mask reused every step)." if any(k.startswith(COURSE_PREFIX) for k in names)
                 else ""))
     columns, body = summary_table(rows, names)
     sections = [Section("Takeaways", items=list(takeaways)),
                 Section("Results", table=Table(columns, body, caption="Accuracies in %; "
-                                               "gap = train - test accuracy, in points."))]
+                                               "gap = train - test accuracy, in points; "
+                                               + interval_phrase(seeds, cv) + "."))]
     if tuned:
         lines = [[name, f"{v:g}", iv.format(100) + "%", "chosen" if v == tuned[name] else ""]
                  for name, grid in (scores or {}).items() for v, iv in grid]

@@ -2,8 +2,9 @@
 
 :func:`compare` trains the same network under several :class:`Setting` s over
 several seeds (the seeds change the initial weights, the dropout masks and the
-mini-batch order; the data stay fixed) and :func:`summarize` gives, per
-setting, the mean and 95% Student-t interval of every figure. :func:`tune`
+mini-batch order; the data stay fixed), or with ``cv=K`` over K folds x the seeds
+(:mod:`.cv`: the data split varies too), and :func:`summarize` gives, per
+setting, the mean and 95% Student-t interval of every figure over its runs. :func:`tune`
 chooses each technique's strength on the dev set first, as the lecture
 recommends, so that the test set is only used for the final figures.
 """
@@ -18,6 +19,8 @@ import numpy as np
 from .._validation import InputError, check_float
 from ..data import Dataset
 from ..nn.dropout import check_keep_probs
+from .cv import check_cv, fold_data
+from .results import Runs
 from .runner import RunSpec, run_all
 from .stats import Interval, mean_ci
 from ..training.loop import TrainConfig
@@ -99,9 +102,12 @@ def default_settings(l2: float = 0.7, l1: float = 0.1, keep_prob=0.8, patience: 
     return settings
 
 
-def specs_for(settings, seeds) -> list[RunSpec]:
-    """One run per setting and seed, settings outermost."""
-    return [RunSpec(s.name, s.params, seed) for s in settings for seed in seeds]
+def specs_for(settings, seeds, folds: int | None = None) -> list[RunSpec]:
+    """One run per setting and seed (and fold of ``folds``), settings outermost."""
+    if folds is None:
+        return [RunSpec(s.name, s.params, seed) for s in settings for seed in seeds]
+    return [RunSpec(s.name, s.params, seed, fold, folds) for s in settings for fold in range(folds)
+            for seed in seeds]
 
 
 def check_fits(data: Dataset, config: TrainConfig, what: str) -> None:
@@ -128,16 +134,34 @@ def check_settings(data: Dataset, base: TrainConfig, settings) -> None:
         check_fits(data, dataclasses.replace(_base(base), **s.params), f"setting {s.name!r}")
 
 
-def compare(data: Dataset, base: TrainConfig, settings, seeds, *, jobs=1, on_done=None, scheduler=None):
+def compare(data: Dataset, base: TrainConfig, settings, seeds, *, cv=None, jobs=1, on_done=None,
+            scheduler=None):
     """Train ``base`` under every setting for every seed; returns the records.
 
-    ``jobs`` local worker processes run them, or the Dask cluster ``scheduler`` (a
-    ``distributed.Client``, ``tcp://host:port`` or a scheduler file; see
-    :mod:`reglab.experiments.distributed`).
+    Parameters
+    ----------
+    cv : int >= 2 or None
+        Stratified K-fold cross-validation over the training data (train and dev
+        pooled, :mod:`reglab.experiments.cv`): one run per setting, fold and seed, the
+        fold's held-out part as its dev set, the test set untouched. None: every run on
+        ``data``'s own split.
+    jobs : int
+        Local worker processes.
+    scheduler : distributed.Client, str or None
+        Run on this Dask cluster instead (a ``Client``, ``tcp://host:port`` or a
+        scheduler file; see :mod:`reglab.experiments.distributed`).
+
+    Returns
+    -------
+    Runs
+        A list of :class:`~reglab.experiments.runner.RunRecord` (failed runs carry
+        ``error``); ``.to_frame()`` gives a pandas DataFrame of them.
     """
-    check_settings(data, base, settings)
-    return run_all(specs_for(settings, seeds), data, _base(base), jobs=jobs, on_done=on_done,
-                   scheduler=scheduler)
+    if cv is not None:
+        cv = check_cv(cv, data)
+    check_settings(fold_data(data, 0, cv) if cv else data, base, settings)
+    return Runs(run_all(specs_for(settings, seeds, cv), data, _base(base), jobs=jobs, on_done=on_done,
+                        scheduler=scheduler))
 
 
 @dataclass(frozen=True)
@@ -188,8 +212,9 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     """Choose the L2, L1 and dropout strengths with the best mean dev accuracy.
 
     Ties go to the smaller train-dev gap. Returns ``(chosen, records)`` where
-    ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values. ``scheduler``:
-    a Dask cluster to run on, as in :func:`compare`.
+    ``chosen`` maps ``"l2"``, ``"l1"``, ``"keep_prob"`` to the chosen values and
+    ``records`` is a :class:`~reglab.experiments.results.Runs`. ``scheduler``: a Dask
+    cluster to run on, as in :func:`compare`.
     """
     if not data.has_dev:
         raise InputError("tune needs a dev set: use reglab.data.with_dev_split(data) or a data set with dev")
@@ -197,7 +222,7 @@ def tune(data: Dataset, base: TrainConfig, seeds, *, grids=None, jobs=1, on_done
     base = _base(base)
     specs = [RunSpec(f"{name}={value:g}", {name: value}, seed)
              for name, values in grids.items() for value in values for seed in seeds]
-    records = run_all(specs, data, base, jobs=jobs, on_done=on_done, scheduler=scheduler)
+    records = Runs(run_all(specs, data, base, jobs=jobs, on_done=on_done, scheduler=scheduler))
     chosen = {}
     for name, values in grids.items():
         def score(value):

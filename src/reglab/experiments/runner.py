@@ -43,17 +43,20 @@ NEAR_ZERO = 1e-3
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training to run: ``group`` (a setting's name), config overrides, seed."""
+    """One training to run: ``group`` (a setting's name), config overrides, seed, and with
+    cross-validation the ``fold`` (0-based) of ``folds`` it trains on (:mod:`.cv`)."""
 
     group: str
     params: dict
     seed: int
+    fold: int | None = None
+    folds: int | None = None
 
     @property
     def key(self) -> str:
-        """A stable identity, used to skip finished runs on ``--resume``."""
-        return json.dumps({"group": self.group, "params": self.params, "seed": self.seed},
-                          sort_keys=True)
+        """A stable identity, used to skip finished runs on ``--resume`` (unchanged without a
+        fold, so that older run logs still resume)."""
+        return _key(self.group, self.params, self.seed, self.fold, self.folds)
 
     def config(self, base: TrainConfig) -> TrainConfig:
         return dataclasses.replace(base, **self.params, seed=self.seed)
@@ -78,10 +81,18 @@ class RunRecord:
     error: str | None = None
     network: Network | None = field(default=None, repr=False)
     costs: np.ndarray | None = field(default=None, repr=False)
+    fold: int | None = None
+    folds: int | None = None
 
     @property
     def key(self) -> str:
-        return RunSpec(self.group, self.params, self.seed).key
+        return _key(self.group, self.params, self.seed, self.fold, self.folds)
+
+    @classmethod
+    def failed(cls, spec: RunSpec, message: str) -> "RunRecord":
+        """The record of a run that failed with ``message``."""
+        return cls(spec.group, spec.params, spec.seed, None, None, None, None, None, 0.0, 0, "error",
+                   {}, error=message, fold=spec.fold, folds=spec.folds)
 
     @property
     def gap(self) -> float | None:
@@ -100,14 +111,31 @@ class RunRecord:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+def _key(group, params, seed, fold, folds) -> str:
+    key = {"group": group, "params": params, "seed": seed}
+    if fold is not None:
+        key.update(fold=fold, folds=folds)
+    return json.dumps(key, sort_keys=True)
+
+
+def run_data(spec: RunSpec, data):
+    """The data ``spec`` trains on: ``data`` itself, or its fold (:func:`.cv.fold_data`)."""
+    if getattr(spec, "fold", None) is None:
+        return data
+    from .cv import fold_data
+    return fold_data(data, spec.fold, spec.folds)
+
+
 def _sampled_costs(costs: np.ndarray, points: int = 200) -> dict:
     step = max(1, len(costs) // points)
     return {str(t): float(costs[t]) for t in range(0, len(costs), step)}
 
 
 def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
-    """Train one run of ``spec`` on ``data`` (a Dataset) and measure it."""
+    """Train one run of ``spec`` on ``data`` (a Dataset; a fold of it when ``spec.fold``
+    is set, see :func:`run_data`) and measure it."""
     config = spec.config(base)
+    data = run_data(spec, data)
     dev = {"X_dev": data.X_dev, "y_dev": data.y_dev} if data.has_dev else {}
     with warnings.catch_warnings():  # kept in the record's history["warnings"] instead
         warnings.simplefilter("ignore", DeadNetworkWarning)
@@ -131,7 +159,7 @@ def execute(spec: RunSpec, data, base: TrainConfig) -> RunRecord:
         weight_norm=float(np.linalg.norm(weights)),
         near_zero=float(np.mean(np.abs(weights) < NEAR_ZERO)),
         seconds=result.seconds, steps=h.stopped_at, stop_reason=h.stop_reason,
-        history=history, network=net, costs=h.costs)
+        history=history, network=net, costs=h.costs, fold=spec.fold, folds=spec.folds)
 
 
 def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
@@ -268,8 +296,7 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
     def finish(outcome):
         if isinstance(outcome, tuple):
             spec, message = outcome
-            outcome = RunRecord(spec.group, spec.params, spec.seed, None, None, None, None, None,
-                                0.0, 0, "error", {}, error=message)
+            outcome = RunRecord.failed(spec, message)
         records.append(outcome)
         if on_done is not None:
             on_done(outcome)
@@ -341,6 +368,10 @@ def _check_record(d) -> "RunRecord":
             value = getattr(record, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} is {value!r}")
+    for name in ("fold", "folds"):
+        value = getattr(record, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} is {value!r}")
     record.key  # noqa: B018 - params that are not JSON raise here
     return record
 

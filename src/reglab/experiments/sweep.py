@@ -6,13 +6,14 @@ sweep keeps everything it computed and ``resume`` skips finished runs.
 ``DIR/sweep.json`` records what the sweep is; resuming a different sweep in the
 same folder is refused. One sweep writes into a folder at a time
 (:func:`~reglab.experiments.runner.folder_lock`), and the log is read with each
-run once, so no run is ever counted twice.
+run once, so no run is ever counted twice. With ``cv=K`` every point runs on K
+folds x the seeds (:mod:`.cv`); ``sweep.json`` records the folds, and resuming with
+other folds is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import itertools
 import json
 import os
@@ -26,6 +27,8 @@ import numpy as np
 from .._validation import InputError, check_float, check_sizes
 from ..nn.dropout import check_keep_probs
 from ..io import load_network, save_network
+from .cv import check_cv, cv_record
+from .results import Runs
 from .runner import RunLog, RunSpec, folder_lock, run_all
 from .stats import mean_ci
 from ..training.loop import TrainConfig
@@ -86,9 +89,11 @@ def label(point: dict) -> str:
     return ", ".join(f"{k}={fmt(v)}" for k, v in point.items())
 
 
-def specs_for(grid: Grid, seeds) -> list[RunSpec]:
-    return [RunSpec(label(p), {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}, s)
-            for p in grid.points() for s in seeds]
+def specs_for(grid: Grid, seeds, folds: int | None = None) -> list[RunSpec]:
+    """One run per point and seed (and fold of ``folds``), points outermost."""
+    return [RunSpec(label(p), {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}, s,
+                    fold, folds)
+            for p in grid.points() for fold in (range(folds) if folds else [None]) for s in seeds]
 
 
 def fingerprint(data) -> str:
@@ -100,11 +105,20 @@ def fingerprint(data) -> str:
     return digest.hexdigest()
 
 
-def signature(grid: Grid, base: TrainConfig, seeds, data, source=None) -> dict:
-    """What identifies a sweep, stored in ``sweep.json``."""
-    return {"grid": [[n, [list(v) if isinstance(v, tuple) else v for v in vals]] for n, vals in grid.params],
-            "config": base.to_dict(), "seeds": list(seeds), "data": data.summary(),
-            "data_sha1": fingerprint(data), "source": source or {}}
+def signature(grid: Grid, base: TrainConfig, seeds, data, source=None, cv=None) -> dict:
+    """What identifies a sweep, stored in ``sweep.json`` (``"cv"`` only with folds, so that
+    sweeps written before cross-validation existed still resume)."""
+    sig = {"grid": [[n, [list(v) if isinstance(v, tuple) else v for v in vals]] for n, vals in grid.params],
+           "config": base.to_dict(), "seeds": list(seeds), "data": data.summary(),
+           "data_sha1": fingerprint(data), "source": source or {}}
+    if cv is not None:
+        sig["cv"] = cv_record(data, cv)
+    return sig
+
+
+def _folds_of(sig: dict) -> str:
+    folds = (sig.get("cv") or {}).get("folds")
+    return "no folds (no --cv)" if folds is None else f"{folds} folds (--cv {folds})"
 
 
 def model_path(out: Path, point_label: str, seed: int) -> Path:
@@ -158,8 +172,8 @@ def _hidden_of(base: TrainConfig, layers) -> tuple:
     return (h,) * len(layers) if isinstance(h, str) else tuple(h)
 
 
-def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, jobs=1, on_done=None,
-              source=None, on_note=None, scheduler=None):
+def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, cv=None, resume=False, jobs=1,
+              on_done=None, source=None, on_note=None, scheduler=None):
     """Run (or finish) a sweep in folder ``out``.
 
     Parameters
@@ -167,6 +181,9 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
     out : folder for ``sweep.json``, ``runs.jsonl`` and ``models/``; held exclusively
         while the sweep runs (a second writer gets :class:`~reglab.experiments.runner.FolderBusy`)
     data : Dataset (its dev set, if any, is the held-out set of the curves)
+    cv : int >= 2 or None, stratified K-fold cross-validation over the training data
+        (:mod:`reglab.experiments.cv`): every point runs on each fold with each seed, the
+        fold's held-out part as the held-out set; the networks of ``models/`` are fold 0's
     resume : skip the runs already in ``runs.jsonl`` (the sweep must be the same)
     on_done : callable ``(record) -> None`` for progress
     source : dict, how the data were made (file, name, seed...), stored in ``sweep.json``
@@ -178,17 +195,24 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
 
     Returns
     -------
-    records : every record of the sweep, each run once, those of earlier sessions first
+    records : Runs, every record of the sweep, each run once, those of earlier sessions
+        first (a list; ``.to_frame()`` gives a pandas DataFrame)
     n_new : how many runs this call ran
     """
     out = Path(out)
+    if cv is not None:
+        cv = check_cv(cv, data)
     with folder_lock(out):
-        sig = signature(grid, base, seeds, data, source)
+        sig = signature(grid, base, seeds, data, source, cv)
         sig_path, log = out / "sweep.json", RunLog(out / "runs.jsonl")
         if resume:
             if not sig_path.exists():
                 raise InputError(f"nothing to resume in {out}: no sweep.json")
-            if _read_signature(sig_path) != json.loads(json.dumps(sig)):
+            old = _read_signature(sig_path)
+            if isinstance(old, dict) and old.get("cv") != json.loads(json.dumps(sig.get("cv"))):
+                raise InputError(f"{out} holds a sweep run with {_folds_of(old)}; this one asks for "
+                                 f"{_folds_of(sig)}: resume with the same --cv, or use another --out")
+            if old != json.loads(json.dumps(sig)):
                 raise InputError(f"{out} holds a different sweep (other grid, seeds, data or settings); "
                                  f"use another --out or drop --resume")
             done = log.read()
@@ -198,7 +222,8 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
             points = {label(p): p for p in grid.points()}
             for r in done:  # a network that is not this sweep's must not be drawn as one of its own
                 path = model_path(out, r.group, r.seed)
-                if r.error is None and r.seed == min(seeds) and r.group in points and path.exists():
+                if (r.error is None and r.seed == min(seeds) and not r.fold and r.group in points
+                        and path.exists()):
                     check_model(path, points[r.group], base, data.n_features)
         else:
             log.clear()
@@ -207,11 +232,11 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
         _write_text_atomically(sig_path, json.dumps(sig, indent=2) + "\n")
         finished = {r.key for r in done if r.error is None}
         done = [r for r in done if r.error is None]  # failed runs are tried again
-        todo = [s for s in specs_for(grid, seeds) if s.key not in finished]
+        todo = [s for s in specs_for(grid, seeds, cv) if s.key not in finished]
         first_seed = min(seeds)
 
-        def keep(record):
-            if record.network is not None and record.seed == first_seed:
+        def keep(record):  # the network of the first seed (of the first fold) is kept
+            if record.network is not None and record.seed == first_seed and not record.fold:
                 save_network(model_path(out, record.group, record.seed), record.network,
                              extra={"sweep_point": record.params, "seed": record.seed})
             log.append(record)
@@ -219,7 +244,7 @@ def run_sweep(out, data, base: TrainConfig, grid: Grid, seeds, *, resume=False, 
                 on_done(record)
 
         new = run_all(todo, data, base, jobs=jobs, on_done=keep, scheduler=scheduler)
-    return done + new, len(todo)
+    return Runs(done + new), len(todo)
 
 
 def first_seed_networks(out: Path, records, grid: Grid, base: TrainConfig | None = None,
@@ -235,7 +260,7 @@ def first_seed_networks(out: Path, records, grid: Grid, base: TrainConfig | None
             if found is None:
                 raise InputError(f"{Path(out) / 'sweep.json'} does not say how many features the data have")
             n_features = int(found.group(1))
-    first_seed = min(r.seed for r in records)
+    first_seed = min(r.seed for r in records)  # of fold 0 with cv: the only networks saved
     panels = []
     other = {n: vals[0] for n, vals in grid.params[1:]}
     for value in grid.params[0][1]:
@@ -248,7 +273,8 @@ def first_seed_networks(out: Path, records, grid: Grid, base: TrainConfig | None
 
 
 def summarize_points(records, grid: Grid):
-    """Per grid point: mean and interval of train, held-out (dev or test) and test accuracy."""
+    """Per grid point: mean and interval of train, held-out (dev or test) and test accuracy over
+    its runs (seeds, or folds x seeds)."""
     rows = []
     for point in grid.points():
         name = label(point)

@@ -5,8 +5,9 @@ seeds, :class:`~reglab.experiments.stats.Interval`) and returns a list of
 sentences. No sentence is canned: each states numbers taken from its inputs,
 and which sentences appear depends on what the numbers show.
 
-"Beyond the intervals" means that two 95% Student-t intervals over seeds do not
-overlap; a difference whose intervals overlap is reported as not established.
+"Beyond the intervals" means that two 95% Student-t intervals over seeds (or folds x
+seeds, with cross-validation) do not overlap; a difference whose intervals overlap is
+reported as not established.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _check_rows(rows, name: str):
     return list(rows)
 
 
-def compare_takeaways(rows, *, reference: str = "none") -> list[str]:
+def compare_takeaways(rows, *, reference: str = "none", sample: str | None = None) -> list[str]:
     """What a compare table shows: which settings beat ``reference`` on the test set.
 
     Parameters
@@ -56,6 +57,8 @@ def compare_takeaways(rows, *, reference: str = "none") -> list[str]:
     rows : list of :class:`~reglab.experiments.compare.SummaryRow` (``setting``,
         ``description``, ``train``, ``test``, ``gap`` intervals over seeds).
     reference : str, the setting the others are measured against.
+    sample : str, what the intervals are over (default ``"N seeds"``; with cross-validation
+        ``"5 folds x 5 seeds (25 runs)"``).
 
     Returns
     -------
@@ -82,6 +85,7 @@ def compare_takeaways(rows, *, reference: str = "none") -> list[str]:
                    f"{_points(best.test.mean - ref.test.mean)} against {ref.description}.")
         return out
     name = ref.description
+    over = sample or f"{n} seeds"
     win = sorted((r for r in others if above(r.test, ref.test)), key=lambda r: -r.test.mean)
     lose = [r for r in others if above(ref.test, r.test)]
     ahead = [r for r in others if r not in win and r not in lose and r.test.mean > ref.test.mean]
@@ -89,14 +93,14 @@ def compare_takeaways(rows, *, reference: str = "none") -> list[str]:
     if win:
         out.append(f"On the test set, {_join(f'{r.description} ({_acc(r.test)}, +{_points(r.test.mean - ref.test.mean)})' for r in win)} "
                    f"beat{'s' if len(win) == 1 else ''} {name} ({_acc(ref.test)}) beyond the 95% "
-                   f"intervals over {n} seeds.")
+                   f"intervals over {over}.")
     else:
         out.append(f"No setting beats {name} ({_acc(ref.test)}) on the test set beyond the 95% "
-                   f"intervals over {n} seeds.")
+                   f"intervals over {over}.")
     if ahead:
         out.append(f"{_join(f'{r.description} (+{_points(r.test.mean - ref.test.mean)})' for r in ahead)} "
                    f"{'is' if len(ahead) == 1 else 'are'} ahead of {name}, but within the intervals: "
-                   f"not a gain these {n} seeds establish.")
+                   f"not a gain these {over} establish.")
     if behind:
         out.append(f"{_join(f'{r.description} ({_points(r.test.mean - ref.test.mean)} behind)' for r in behind)} "
                    f"{'does' if len(behind) == 1 else 'do'} no better than {name}, within the intervals.")
@@ -230,7 +234,8 @@ def tune_takeaways(scores: dict, chosen: dict, *, labels: dict | None = None) ->
     return out
 
 
-def sweep_takeaways(rows, param: str, values, *, held: str = "dev", unregularized=None) -> list[str]:
+def sweep_takeaways(rows, param: str, values, *, held: str = "dev", unregularized=None,
+                    sample: str | None = None) -> list[str]:
     """What a one- or two-parameter sweep shows.
 
     Parameters
@@ -240,12 +245,14 @@ def sweep_takeaways(rows, param: str, values, *, held: str = "dev", unregularize
     param, values : the first swept parameter and its values, in order.
     held : name of the held-out set.
     unregularized : label of the point without regularization (``"l2=0"``), if swept.
+    sample : what each point's runs are (default ``"N seeds"``; with cross-validation
+        ``"5 folds x 5 seeds (25 runs)"``).
     """
     rows = _check_rows(rows, "rows")
     best = max(rows, key=lambda r: r["held_out"].mean)
     n = min(r["held_out"].n for r in rows)
     out = [f"The best {held} accuracy is {_acc(best['held_out'])}, at {best['label']}"
-           + (" (one run per point: no intervals)." if n < 2 else f" (mean over {n} seeds).")]
+           + (" (one run per point: no intervals)." if n < 2 else f" (mean over {sample or f'{n} seeds'}).")]
     base = next((r for r in rows if r["label"] == unregularized), None)
     if base is not None and base is not best:
         d = best["held_out"].mean - base["held_out"].mean
