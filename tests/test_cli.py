@@ -263,6 +263,22 @@ def test_replay_lists_the_runs_of_a_results_file(tmp_path):
     assert listed.exit_code == 0 and "(l2, seed 1)" in listed.output
 
 
+def test_replay_lists_the_fold_of_each_run_of_a_cv_compare(tmp_path):
+    out = tmp_path / "cmp"
+    assert run("compare", "--seeds", 1, "--cv", 2, "--iterations", 30, "--jobs", 1, "--no-augment",
+               "--no-early-stopping", "--out", out).exit_code == 0
+    result = run("replay", out / "results.json", "--list")
+    assert result.exit_code == 0
+    header = next(l for l in result.output.splitlines() if "setting" in l)
+    assert [c.strip() for c in header.split("┃")[1:5]] == ["--run", "setting", "fold", "seed"]
+    rows = [[c.strip() for c in l.split("│")[1:5]] for l in result.output.splitlines() if l.startswith("│")]
+    assert len(rows) == 10  # 5 settings x 2 folds x 1 seed
+    assert sorted(r[2] for r in rows if r[1] == "l2") == ["0", "1"]
+    k = next(int(r[0]) for r in rows if r[1] == "l2" and r[2] == "1")
+    replayed = run("replay", out / "results.json", "--run", k)
+    assert replayed.exit_code == 0 and "(l2, fold 1, seed 0)" in replayed.output
+
+
 def test_sweep_saves_models_under_readable_names(tmp_path):
     out = tmp_path / "sw"
     assert run("sweep", "--l2", "0,0.1", "--seeds", 2, "--iterations", 50, "--jobs", 1,

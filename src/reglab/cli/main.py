@@ -213,8 +213,11 @@ def _list_runs(results, runs) -> None:
         raise CommandError(f"{results} holds no list of runs (--list reads the results.json of "
                            f"reglab compare or reglab sweep)")
     table = Table(title=f"Runs in {results} (replay one with --run K)")
-    for col in ("--run", "setting", "seed", "steps", "dev history", "stop reason"):
-        table.add_column(col, justify="right" if col in ("--run", "seed", "steps") else "left")
+    folds = any(isinstance(r, dict) and r.get("fold") is not None for r in runs)  # a --cv run
+    columns = ("--run", "setting") + (("fold",) if folds else ()) + ("seed", "steps", "dev history",
+                                                                     "stop reason")
+    for col in columns:
+        table.add_column(col, justify="right" if col in ("--run", "fold", "seed", "steps") else "left")
     for k, run in enumerate(runs):
         run = run if isinstance(run, dict) else {}
         history = run.get("history") if isinstance(run.get("history"), dict) else {}
@@ -224,7 +227,9 @@ def _list_runs(results, runs) -> None:
             dev = "yes" if history.get("dev_cost") else "no"
             reason = str(run.get("stop_reason", "-"))
         steps = run.get("steps", "-")
-        table.add_row(str(k), str(run.get("group", "-")), str(run.get("seed", "-")), str(steps), dev, reason)
+        fold = (str(run.get("fold", "-")),) if folds else ()
+        table.add_row(str(k), str(run.get("group", "-")), *fold, str(run.get("seed", "-")), str(steps), dev,
+                      reason)
     console.print(table)
 
 
@@ -315,7 +320,8 @@ def replay(results, patience, min_delta, monitor, start_from, run_index, list_ru
         if not 0 <= run_index < len(runs):
             raise CommandError(f"--run must be in [0, {len(runs) - 1}], got {run_index}")
         run = runs[run_index] if isinstance(runs[run_index], dict) else {}
-        what = f"run {run_index} ({run.get('group')}, seed {run.get('seed')})"
+        fold = f", fold {run['fold']}" if run.get("fold") is not None else ""
+        what = f"run {run_index} ({run.get('group')}{fold}, seed {run.get('seed')})"
         if run.get("error"):
             raise CommandError(f"{what} failed, it has no history: {run['error']}")
         history = run.get("history") if isinstance(run.get("history"), dict) else {}

@@ -111,7 +111,8 @@ def _band(ax, x, runs, color, label, marker=None, **style):
 
 def _band_note(seed_counts) -> str:
     lo, hi = min(seed_counts), max(seed_counts)
-    return "one seed" if hi == 1 else f"mean of {hi if lo == hi else f'{lo}-{hi}'} seeds, band: min to max"
+    # "runs", not "seeds": with --cv a setting's runs are folds x seeds
+    return "one run" if hi == 1 else f"mean of {hi if lo == hi else f'{lo}-{hi}'} runs, band: min to max"
 
 
 def _lighten(color, amount: float):
