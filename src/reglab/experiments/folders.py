@@ -47,6 +47,21 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def _read_holder(fd: int, tries: int = 20) -> str:
+    """The holder's line, read until two reads agree: a holder that has just taken the lock
+    truncates the file and then writes its line, and a read in between sees nothing (or the
+    line of the holder before it)."""
+    previous = None
+    for _ in range(tries):
+        os.lseek(fd, 0, os.SEEK_SET)  # not os.pread: Windows has none
+        text = os.read(fd, 500).decode("utf-8", "replace").strip()
+        if text and text == previous:
+            return text
+        previous = text
+        time.sleep(0.05)
+    return previous or ""
+
+
 @contextlib.contextmanager
 def folder_lock(folder):
     """Hold ``folder`` exclusively for this process while the block runs.
@@ -70,7 +85,7 @@ def folder_lock(folder):
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     if not _try_lock(fd):
         try:
-            holder = os.read(fd, 500).decode("utf-8", "replace").strip() or "a process that gave no details"
+            holder = _read_holder(fd) or "a process that gave no details"
         finally:
             os.close(fd)
         raise FolderBusy(f"{folder} is in use by another reglab run ({holder}); wait for it to end "
