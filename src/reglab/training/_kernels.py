@@ -23,10 +23,12 @@ import math
 import numpy as np
 from numba import njit
 
+from ._random import uniforms
+
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
 #: Weight matrices with at least this many entries go through BLAS.
-BLAS_MIN_WEIGHTS = 4096
+BLAS_MIN_WEIGHTS = 0
 
 
 def pack(weights, biases) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +226,7 @@ def _output(Z, y, dZ, softmax, one):
 
 
 @njit(cache=True, error_model="numpy")
-def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, rng, fresh,
+def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, keep64, lanes, fresh,
               masks, mask_off, fail_masks, consts, softmax, costs, first, progress):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.
 
@@ -236,10 +238,13 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     idx, starts, sizes : step ``t`` trains on rows ``idx[starts[t]:starts[t] + sizes[t]]``
         when ``gather``; otherwise on all of ``XT``
     acts : int64 code per hidden layer; keep : keep probability per hidden layer
-    rng, fresh : with ``fresh``, every step draws its dropout masks from ``rng``
-        (the run's mask generator, whose state advances) exactly as
-        ``FreshMasks`` does: ``rng.random((m, n[l])) < keep[l]`` per layer with
-        keep < 1, in layer order
+    lanes, fresh : with ``fresh``, every step draws its dropout masks from the
+        run's mask generator exactly as ``FreshMasks`` does,
+        ``rng.random((m, n[l])) < keep[l]`` per layer with keep < 1, in layer
+        order: ``lanes`` is its state (:func:`reglab.training._random.lanes_from`,
+        advanced in place), ``keep64`` the keep probabilities in float64 (the
+        reference compares with the Python float); ``progress[1]`` receives the
+        count of numbers drawn
     masks, mask_off : otherwise (the course's masks), the bool masks flattened;
         step ``t``'s begin at ``mask_off[t]``, one ``(n[l], m)`` block per layer
         with keep < 1
@@ -277,6 +282,10 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
     no_mask = np.empty((0, 0), np.bool_)
+    spare = np.empty(4)
+    used = np.zeros(2, np.int64)
+    used[0] = 4
+    U = np.empty(0)
     for t in range(len(starts)):
         mb = sizes[t]
         mf[0] = mb
@@ -289,6 +298,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             Db = [np.empty((W.shape[0], mb), np.bool_) for W in Ws]
             A0b = np.empty((X.shape[1], mb), dtype)
             yg = np.empty(mb, np.int64)
+            U = np.empty(mb * np.max(shapes[:, 0]))
         if gather:
             A0 = A0b
             yb = yg
@@ -319,9 +329,11 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             if p < 1:
                 if fresh:
                     D = Db[l]
+                    uniforms(lanes, spare, used, U, mb * n)
+                    p64 = keep64[l]
                     for i in range(mb):  # the reference's (m, n) draw order
                         for j in range(n):
-                            D[j, i] = rng.random() < p
+                            D[j, i] = U[i * n + j] < p64
                 else:
                     D = masks[off:off + n * mb].reshape((n, mb))
                     off += mb * n
@@ -355,6 +367,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             for D in Ds:
                 fail_masks[pos:pos + D.size] = D.ravel()
                 pos += D.size
+            progress[1] = used[1]
             return t
         l1_m[0] = float(l1) / mb  # the reference's lambd / m, a Python float
         for l in range(L - 1, -1, -1):
@@ -388,4 +401,5 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
         progress[0] = t + 1
+        progress[1] = used[1]
     return len(starts)

@@ -75,7 +75,7 @@ def prepare(dtype) -> None:
     X = np.ones((2, 2), dtype)
     one = np.ones(1, np.int64)
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
-                np.zeros(1, np.int64), np.ones(1, dtype), np.random.default_rng(0), False,
+                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(12, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
                 np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(1, np.int64))
     _READY.add(dtype)
@@ -115,6 +115,11 @@ def _course_masks(sampler: CourseMasks, sizes, widths) -> tuple[np.ndarray, np.n
     return np.concatenate(blocks), offsets
 
 
+def _lanes_from(bit_generator):
+    from ._random import lanes_from
+    return lanes_from(bit_generator)
+
+
 def _chunk_end(step: int, n_steps: int, record_every: int) -> int:
     """The step at which the next evaluation (or the end) falls."""
     return min(n_steps, (step // record_every + 1) * record_every)
@@ -151,9 +156,10 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     fresh = isinstance(sampler, FreshMasks)
     if sampler is not None and not fresh and not isinstance(sampler, CourseMasks):
         raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
-    rng = sampler.rng if fresh else np.random.default_rng(0)  # the latter is never drawn from
+    keep64 = np.array(keep, np.float64)
+    no_lanes = np.zeros(12, np.uint64)
     no_masks = np.zeros(1, np.bool_)
-    progress = np.zeros(1, np.int64)
+    progress = np.zeros(2, np.int64)
     step, reason = 0, None
     try:
         while step < n_steps and reason is None:
@@ -178,11 +184,16 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
                 masks, offsets = no_masks, np.zeros(len(sizes), np.int64)
             fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-            progress[0] = 0
+            progress[:] = 0
+            # The mask generator's stream, four numbers at a time (see _random); the
+            # generator is moved on by what the call drew.
+            lanes = _lanes_from(sampler.rng.bit_generator) if fresh else no_lanes
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
             done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
-                               rng, fresh, masks, offsets, fail_masks, consts, softmax, history.costs, step,
-                               progress)
+                               keep64, lanes, fresh, masks, offsets, fail_masks, consts, softmax,
+                               history.costs, step, progress)
+            if fresh:
+                sampler.rng.bit_generator.advance(int(progress[1]))
             k.unpack(params, weights, biases)  # evaluate, fail and the network read these
             if done < count:
                 step += done
