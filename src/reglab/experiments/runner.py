@@ -143,9 +143,9 @@ def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
 
 def group_key(spec: RunSpec, base: TrainConfig) -> str:
     """What runs must share to be stepped together by the engine: everything in their
-    configuration but the seed and the regularization strengths (``lambd``, ``l1``,
+    configuration but the seed and the regularization strengths (``l2``, ``l1``,
     ``keep_prob``). Runs of one group share data and architecture."""
-    params = {k: v for k, v in spec.params.items() if k not in ("lambd", "l1", "keep_prob")}
+    params = {k: v for k, v in spec.params.items() if k not in ("l2", "lambd", "l1", "keep_prob")}
     return json.dumps({"params": params, "fold": getattr(spec, "fold", None)},
                       sort_keys=True, default=str)
 
@@ -163,9 +163,43 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     a RunRecord, or ``(spec, message)`` for a run that failed with a ReglabError.
 
     This is the unit of work handed to a worker (a local process or a cluster's);
-    results equal running each spec through :func:`execute` one by one.
+    results equal running each spec through :func:`execute` one by one. With the fast
+    engine the runs are stepped together (:func:`reglab.training.batch.run_together`):
+    each runs :func:`execute` as it would alone, and their compiled chunks of steps
+    go in lock-step rounds, one thread (the worker's core). A run's ``seconds`` are its
+    own: the time its thread waited for the other runs' chunks is taken out.
     """
-    return [_execute_safely(spec, data, base) for spec in specs]
+    specs = list(specs)
+    if len(specs) <= 1 or not all(resolve_engine(s.config(base).engine) == "fast" for s in specs):
+        return [_execute_safely(spec, data, base) for spec in specs]
+    from ..training.batch import run_together
+    _prepare_engine(specs[0].config(base))  # compile or load once, not in every thread
+    with warnings.catch_warnings():  # execute's own filter is not thread-safe: hold it for all
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        outcomes = run_together([lambda s=spec: _execute_safely(s, data, base) for spec in specs])
+    results = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+        if isinstance(outcome.value, RunRecord):
+            outcome.value.seconds = max(0.0, outcome.value.seconds - outcome.waited)
+        results.append(outcome.value)
+    return results
+
+
+def work_units(specs, base: TrainConfig, jobs: int) -> list[list[RunSpec]]:
+    """The groups of :func:`group_specs`, split so that ``jobs`` workers all have work.
+
+    A group larger than its share (``ceil(len(specs) / jobs)``) is dealt round-robin
+    into pieces: each piece mixes the group's settings, so the pieces take about
+    the same time.
+    """
+    share = max(1, -(-len(specs) // max(1, jobs)))
+    units = []
+    for group in group_specs(specs, base):
+        pieces = -(-len(group) // share)
+        units.extend(group[i::pieces] for i in range(pieces))
+    return units
 
 
 def _die_with_parent() -> None:
@@ -272,28 +306,37 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
         if on_done is not None:
             on_done(outcome)
 
+    specs = list(specs)
+    # The fast engine steps the runs of a group together (execute_many), in work units
+    # that keep the jobs busy; the reference engine runs (and logs) one run at a time.
+    together = all(resolve_engine(s.config(base).engine) == "fast" for s in specs)
+    units = work_units(specs, base, jobs) if together else [[spec] for spec in specs]
     with _sigterm_as_interrupt():
         if jobs <= 1 or len(specs) <= 1:
             try:
-                for spec in specs:
-                    finish(_execute_safely(spec, data, base))
+                for unit in units:
+                    for outcome in execute_many(unit, data, base):
+                        finish(outcome)
             except KeyboardInterrupt:
                 _interrupted_by = _interrupted_by or signal.SIGINT
             return records
         _prepare_engine(base)
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=worker_init)
+        # One BLAS thread and one kernel thread per worker process (worker_init): jobs
+        # processes never oversubscribe the cores.
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(units)), initializer=worker_init)
         try:
-            pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
+            pending = {pool.submit(execute_many, unit, data, base) for unit in units}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     try:
-                        outcome = future.result()
+                        outcomes = future.result()
                     except BrokenProcessPool:
                         raise ReglabError(
                             f"a worker process died (killed, or out of memory) after {len(records)} "
                             f"of {len(specs)} run(s) finished; those are kept") from None
-                    finish(outcome)
+                    for outcome in outcomes:
+                        finish(outcome)
         except KeyboardInterrupt:
             _interrupted_by = _interrupted_by or signal.SIGINT
             _end_workers(pool)

@@ -225,7 +225,7 @@ def _output(Z, y, dZ, softmax, one):
     return total / m
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, keep64, lanes, fresh,
               masks, mask_off, fail_masks, consts, softmax, costs, first, progress):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.

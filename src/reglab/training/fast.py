@@ -32,6 +32,7 @@ import numpy as np
 
 from ..nn.activations import LEAKY_SLOPE
 from ..nn.dropout import CourseMasks, FreshMasks
+from .batch import call_kernel
 
 _ACT_CODES = {"relu": 0, "leaky_relu": 1, "tanh": 2, "sigmoid": 3}
 
@@ -189,7 +190,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
             # generator is moved on by what the call drew.
             lanes = _lanes_from(sampler.rng.bit_generator) if fresh else no_lanes
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
-            done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
+            done = call_kernel(k.run_steps, params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
                                keep64, lanes, fresh, masks, offsets, fail_masks, consts, softmax,
                                history.costs, step, progress)
             if fresh:
