@@ -125,3 +125,24 @@ def test_run_together_rounds_hold_every_live_run_and_threads_give_the_same_numbe
             assert sizes == [3, 3, 3, 2, 2]
     finally:
         batch._LockStep._run_round = original
+
+
+def test_an_interrupted_run_of_a_group_is_not_kept_and_the_finished_ones_are(monkeypatch, tmp_path):
+    """Ctrl-C reaching one run of a group: run_all keeps (and logs) the runs that had
+    finished, not the truncated one, and reports the interruption."""
+    real_train = runner.train
+
+    def interrupted_if_l2_is_0_1(X, y, config, **kwargs):
+        result = real_train(X, y, config, **kwargs)
+        if config.l2 == 0.1:
+            result.history.stop_reason = "interrupted"
+        return result
+
+    monkeypatch.setattr(runner, "train", interrupted_if_l2_is_0_1)
+    log = runner.RunLog(tmp_path / "runs.jsonl")
+    specs = [RunSpec("l2", {"l2": v}, 0) for v in (0.0, 0.1, 1.0)]
+    records = run_all(specs, load_dataset("field", n_samples=60),
+                      TrainConfig(layers=(4,), iterations=20, engine="fast"), jobs=1, on_done=log.append)
+    assert sorted(r.params["l2"] for r in records) == [0.0, 1.0]
+    assert sorted(r.params["l2"] for r in log.read()) == [0.0, 1.0]
+    assert runner.interrupted_by() is not None

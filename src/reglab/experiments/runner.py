@@ -172,19 +172,37 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     specs = list(specs)
     if len(specs) <= 1 or not all(resolve_engine(s.config(base).engine) == "fast" for s in specs):
         return [_execute_safely(spec, data, base) for spec in specs]
-    from ..training.batch import run_together
+    from ..training.batch import GroupInterrupted, run_together
     _prepare_engine(specs[0].config(base))  # compile or load once, not in every thread
+    interrupted = False
     with warnings.catch_warnings():  # execute's own filter is not thread-safe: hold it for all
         warnings.simplefilter("ignore", DeadNetworkWarning)
-        outcomes = run_together([lambda s=spec: _execute_safely(s, data, base) for spec in specs])
+        try:
+            outcomes = run_together([lambda s=spec: _execute_safely(s, data, base) for spec in specs])
+        except GroupInterrupted as exc:
+            outcomes, interrupted = exc.outcomes, True
     results = []
     for outcome in outcomes:
+        if isinstance(outcome.error, KeyboardInterrupt) or (outcome.error is None and outcome.value is None):
+            interrupted = True  # this run did not finish
+            continue
         if outcome.error is not None:
             raise outcome.error
         if isinstance(outcome.value, RunRecord):
             outcome.value.seconds = max(0.0, outcome.value.seconds - outcome.waited)
         results.append(outcome.value)
+    if interrupted:
+        raise RunsInterrupted(results)
     return results
+
+
+class RunsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`execute_many`; ``finished`` holds the outcomes of the runs
+    that had finished (they are kept, as a run finished before Ctrl-C always is)."""
+
+    def __init__(self, finished):
+        super().__init__()
+        self.finished = finished
 
 
 def work_units(specs, base: TrainConfig, jobs: int) -> list[list[RunSpec]]:
@@ -317,7 +335,9 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
                 for unit in units:
                     for outcome in execute_many(unit, data, base):
                         finish(outcome)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
+                for outcome in getattr(exc, "finished", ()):
+                    finish(outcome)
                 _interrupted_by = _interrupted_by or signal.SIGINT
             return records
         _prepare_engine(base)

@@ -107,6 +107,14 @@ def _run_slot(slot) -> None:
     slot["seconds"] = time.perf_counter() - start
 
 
+class GroupInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_together`; ``outcomes`` as far as the runs got."""
+
+    def __init__(self, outcomes):
+        super().__init__()
+        self.outcomes = outcomes
+
+
 class Outcome:
     """What one callable of :func:`run_together` gave: ``value`` or ``error``, and
     ``waited``, the seconds its thread spent waiting for the other runs' chunks."""
@@ -131,7 +139,9 @@ def run_together(functions, *, threads: int = 1) -> list[Outcome]:
     list of Outcome, in the order of ``functions``
 
     Ctrl-C (KeyboardInterrupt in the calling thread) stops every run at its next
-    chunk (each ``train`` then returns as interrupted) and is raised again here.
+    chunk (each ``train`` then returns as interrupted); :class:`GroupInterrupted`
+    is raised then, with the outcomes (those of runs that had finished hold their
+    value).
     """
     functions = list(functions)
     outcomes = [Outcome() for _ in functions]
@@ -162,7 +172,7 @@ def run_together(functions, *, threads: int = 1) -> list[Outcome]:
         group.stop()
         for w in workers:
             w.join()
-        raise
+        raise GroupInterrupted(outcomes) from None
     finally:
         if pool is not None:
             pool.shutdown()
