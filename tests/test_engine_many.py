@@ -146,3 +146,16 @@ def test_an_interrupted_run_of_a_group_is_not_kept_and_the_finished_ones_are(mon
     assert sorted(r.params["l2"] for r in records) == [0.0, 1.0]
     assert sorted(r.params["l2"] for r in log.read()) == [0.0, 1.0]
     assert runner.interrupted_by() is not None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_learning_curve_steps_the_seeds_of_a_size_together_with_the_errors_of_one_by_one(field, jobs):
+    from reglab.experiments.learning_curves import _subset, learning_curve
+    config = TrainConfig(layers=(6,), learning_rate=0.5, iterations=200, record_every=50,
+                         keep_prob=0.8, engine="fast")
+    curve = learning_curve(field, config, [20, 40], [0, 1, 2], jobs=jobs)
+    for i, n in enumerate((20, 40)):
+        for j, seed in enumerate((0, 1, 2)):
+            record = execute(RunSpec(f"n={n}", {}, seed), _subset(field, n, seed), config)
+            assert curve.train_error[i, j] == 1.0 - record.train_accuracy
+            assert curve.dev_error[i, j] == 1.0 - record.dev_accuracy
