@@ -27,8 +27,6 @@ from ._random import uniforms
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
-#: Weight matrices with at least this many entries go through BLAS.
-BLAS_MIN_WEIGHTS = 0
 
 
 def pack(weights, biases) -> tuple[np.ndarray, np.ndarray]:
@@ -50,56 +48,22 @@ def unpack(flat, weights, biases) -> None:
             pos += a.size
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _forward_product(W, A, Z):
     """``Z = W @ A`` (reference: ``A @ W.T``, the bias added after), ``Z`` is ``(n_out, m)``."""
-    n_out, n_in = W.shape
-    m = A.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(W, A, Z)
-        return
-    for j in range(n_out):
-        w = W[j, 0]
-        for i in range(m):
-            Z[j, i] = w * A[0, i]
-        for k in range(1, n_in):
-            w = W[j, k]
-            for i in range(m):
-                Z[j, i] += w * A[k, i]
+    np.dot(W, A, Z)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _weight_product(dZ, A, G):
     """``G = dZ @ A.T`` (reference: ``dZ.T @ A_prev``), summed over examples."""
-    n_out, n_in = G.shape
-    m = A.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(dZ, A.T, G)
-    else:
-        for j in range(n_out):
-            for k in range(n_in):
-                s = 0.0
-                for i in range(m):
-                    s += dZ[j, i] * A[k, i]
-                G[j, k] = s
+    np.dot(dZ, A.T, G)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _input_product(W, dZ, dA):
     """``dA = W.T @ dZ`` (reference: ``dZ @ W``), ``dA`` is ``(n_in, m)``."""
-    n_out, n_in = W.shape
-    m = dZ.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(W.T, dZ, dA)
-        return
-    for k in range(n_in):
-        w = W[0, k]
-        for i in range(m):
-            dA[k, i] = w * dZ[0, i]
-        for j in range(1, n_out):
-            w = W[j, k]
-            for i in range(m):
-                dA[k, i] += w * dZ[j, i]
+    np.dot(W.T, dZ, dA)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -113,16 +77,18 @@ def _row_sum(Z, j):
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def _sum_squares(W):
     s = 0.0
-    for v in W.ravel():
-        s += float(v) * float(v)
+    for j in range(W.shape[0]):
+        for k in range(W.shape[1]):
+            s += float(W[j, k]) * float(W[j, k])
     return s
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def _sum_abs(W):
     s = 0.0
-    for v in W.ravel():
-        s += abs(float(v))
+    for j in range(W.shape[0]):
+        for k in range(W.shape[1]):
+            s += abs(float(W[j, k]))
     return s
 
 
@@ -259,32 +225,44 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     non-finite cost (its cost is stored, its update not made).
     """
     L = len(shapes)
+    dtype = consts.dtype
+    # 2-D copies of the weights, written back at the end (a reshape's error path alone
+    # costs seconds of compilation); the biases are views.
     Ws = []
     bs = []
     pos = 0
+    widest = 0
+    hidden = 0
     for l in range(L):
         n_out, n_in = shapes[l, 0], shapes[l, 1]
-        Ws.append(params[pos:pos + n_out * n_in].reshape((n_out, n_in)))
+        W = np.empty((n_out, n_in), dtype)
+        for j in range(n_out):
+            for k in range(n_in):
+                W[j, k] = params[pos + j * n_in + k]
+        Ws.append(W)
         pos += n_out * n_in
         bs.append(params[pos:pos + n_out])
         pos += n_out
+        widest = max(widest, n_out)
+        if l < L - 1:
+            hidden += n_out
     lr, l2, l1, slope, one = consts[0], consts[1], consts[2], consts[3], consts[4]
-    dtype = consts.dtype
     mf = np.empty(1, dtype)
     l1_m = np.empty(1, dtype)
-    Gs = [np.empty_like(W) for W in Ws]
+    Gs = [np.empty((W.shape[0], W.shape[1]), dtype) for W in Ws]
     # Buffers of one batch size, made again only when the size changes (last batch).
     cur = -1
     Hb = [np.empty((0, 0), dtype)]
     Ab = [np.empty((0, 0), dtype)]
     dAb = [np.empty((0, 0), dtype)]
-    Db = [np.empty((0, 0), np.bool_)]
+    Dfresh = np.empty(0, np.bool_)
+    doff = np.zeros(L, np.int64)  # where each layer's mask begins in the step's masks
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
-    no_mask = np.empty((0, 0), np.bool_)
     spare = np.empty(4)
-    used = np.zeros(2, np.int64)
+    used = np.empty(2, np.int64)
     used[0] = 4
+    used[1] = 0
     U = np.empty(0)
     for t in range(len(starts)):
         mb = sizes[t]
@@ -295,10 +273,10 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             Hb = [np.empty((W.shape[0], mb), dtype) for W in Ws]
             Ab = [np.empty((W.shape[0], mb), dtype) for W in Ws]
             dAb = [np.empty((W.shape[1], mb), dtype) for W in Ws]
-            Db = [np.empty((W.shape[0], mb), np.bool_) for W in Ws]
+            Dfresh = np.empty(mb * hidden, np.bool_)
             A0b = np.empty((X.shape[1], mb), dtype)
             yg = np.empty(mb, np.int64)
-            U = np.empty(mb * np.max(shapes[:, 0]))
+            U = np.empty(mb * widest)
         if gather:
             A0 = A0b
             yb = yg
@@ -312,8 +290,10 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             yb = y
         ins = [A0]
         Hs = []
-        Ds = []
-        off = mask_off[t]
+        # The step's masks, flat, one (n[l], m) block per layer with keep < 1: drawn
+        # into Dfresh, or the course's own in ``masks``.
+        Dm = Dfresh if fresh else masks
+        off = mask_off[t] if not fresh else 0
         for l in range(L):
             W = Ws[l]
             H = Hb[l]
@@ -327,26 +307,23 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             p = keep[l]
             n = H.shape[0]
             if p < 1:
+                doff[l] = off
                 if fresh:
-                    D = Db[l]
                     uniforms(lanes, spare, used, U, mb * n)
                     p64 = keep64[l]
                     for i in range(mb):  # the reference's (m, n) draw order
                         for j in range(n):
-                            D[j, i] = U[i * n + j] < p64
-                else:
-                    D = masks[off:off + n * mb].reshape((n, mb))
-                    off += mb * n
+                            Dm[off + j * mb + i] = U[i * n + j] < p64
                 A = Ab[l]
                 for j in range(n):
                     for i in range(mb):
-                        d = one if D[j, i] else 0.0 * one
+                        d = one if Dm[off + j * mb + i] else 0.0 * one
                         A[j, i] = (H[j, i] * d) / p
+                off += mb * n
                 ins.append(A)
             else:
-                D = no_mask
                 ins.append(H)
-            Ds.append(D)
+        drawn = off - (mask_off[t] if not fresh else 0)
         dZ = Ab[L - 1]
         c = _output(logits, yb, dZ, softmax, one)
         penalty = 0.0
@@ -363,11 +340,11 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         c = c + penalty
         costs[first + t] = c
         if not math.isfinite(c):
-            pos = 0
-            for D in Ds:
-                fail_masks[pos:pos + D.size] = D.ravel()
-                pos += D.size
+            start = mask_off[t] if not fresh else 0
+            for i in range(drawn):
+                fail_masks[i] = Dm[start + i]
             progress[1] = used[1]
+            _write_back(Ws, params, shapes)
             return t
         l1_m[0] = float(l1) / mb  # the reference's lambd / m, a Python float
         for l in range(L - 1, -1, -1):
@@ -386,20 +363,34 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                     if l2 > 0:
                         g = g + (l2 * w) / m_
                     if l1 > 0:
-                        g = g + l1_m[0] * (np.sign(w))
+                        sign = one if w > 0 else (-one if w < 0 else w - w)  # np.sign
+                        g = g + l1_m[0] * sign
                     W[j, k] = w - lr * g
                 b[j] = b[j] - lr * (_row_sum(dZ, j) / m_)
             if l == 0:
                 break
             p = keep[l - 1]
             if p < 1:
-                D = Ds[l - 1]
+                o = doff[l - 1]
                 for j in range(dA.shape[0]):
                     for i in range(mb):
-                        d = one if D[j, i] else 0.0 * one
+                        d = one if Dm[o + j * mb + i] else 0.0 * one
                         dA[j, i] = (dA[j, i] * d) / p
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
         progress[0] = t + 1
         progress[1] = used[1]
+    _write_back(Ws, params, shapes)
     return len(starts)
+
+
+@njit(cache=True, error_model="numpy")
+def _write_back(Ws, params, shapes):
+    """The 2-D weights back into the flat parameters."""
+    pos = 0
+    for l in range(len(Ws)):
+        W = Ws[l]
+        for j in range(W.shape[0]):
+            for k in range(W.shape[1]):
+                params[pos + j * W.shape[1] + k] = W[j, k]
+        pos += W.shape[0] * W.shape[1] + W.shape[0]
