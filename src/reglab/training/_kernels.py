@@ -308,17 +308,20 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             n = H.shape[0]
             if p < 1:
                 doff[l] = off
+                A = Ab[l]
                 if fresh:
                     uniforms(lanes, spare, used, U, mb * n)
                     p64 = keep64[l]
-                    for i in range(mb):  # the reference's (m, n) draw order
-                        for j in range(n):
-                            Dm[off + j * mb + i] = U[i * n + j] < p64
-                A = Ab[l]
-                for j in range(n):
-                    for i in range(mb):
-                        d = one if Dm[off + j * mb + i] else 0.0 * one
-                        A[j, i] = (H[j, i] * d) / p
+                    for j in range(n):  # U is in the reference's (m, n) draw order
+                        for i in range(mb):
+                            kept = U[i * n + j] < p64
+                            Dm[off + j * mb + i] = kept
+                            A[j, i] = (H[j, i] * (one if kept else 0.0 * one)) / p
+                else:
+                    for j in range(n):
+                        for i in range(mb):
+                            d = one if Dm[off + j * mb + i] else 0.0 * one
+                            A[j, i] = (H[j, i] * d) / p
                 off += mb * n
                 ins.append(A)
             else:
