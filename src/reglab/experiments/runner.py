@@ -170,7 +170,7 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     own: the time its thread waited for the other runs' chunks is taken out.
     """
     specs = list(specs)
-    if len(specs) <= 1 or not all(resolve_engine(s.config(base).engine) == "fast" for s in specs):
+    if len(specs) <= 1 or not _all_fast(specs, base):
         return [_execute_safely(spec, data, base) for spec in specs]
     from ..training.batch import GroupInterrupted, run_together
     _prepare_engine(specs[0].config(base))  # compile or load once, not in every thread
@@ -203,6 +203,15 @@ class RunsInterrupted(KeyboardInterrupt):
     def __init__(self, finished):
         super().__init__()
         self.finished = finished
+
+
+def _all_fast(specs, base: TrainConfig) -> bool:
+    """Whether every spec runs on the fast engine (an engine that cannot run is each
+    run's own error, reported by :func:`execute`)."""
+    try:
+        return all(resolve_engine(s.config(base).engine) == "fast" for s in specs)
+    except ReglabError:
+        return False
 
 
 def work_units(specs, base: TrainConfig, jobs: int) -> list[list[RunSpec]]:
@@ -327,7 +336,7 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None) -> l
     specs = list(specs)
     # The fast engine steps the runs of a group together (execute_many), in work units
     # that keep the jobs busy; the reference engine runs (and logs) one run at a time.
-    together = all(resolve_engine(s.config(base).engine) == "fast" for s in specs)
+    together = _all_fast(specs, base)
     units = work_units(specs, base, jobs) if together else [[spec] for spec in specs]
     with _sigterm_as_interrupt():
         if jobs <= 1 or len(specs) <= 1:

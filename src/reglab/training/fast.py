@@ -78,7 +78,7 @@ def prepare(dtype) -> None:
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
                 np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(12, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
-                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(1, np.int64))
+                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64))
     _READY.add(dtype)
 
 
