@@ -178,13 +178,13 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
 
 @pytest.mark.parametrize("seed", [0, 7, 123456789])
 def test_the_lanes_give_numpys_random_numbers_bit_for_bit(seed):
-    """Four PCG64 lanes hand out Generator.random()'s numbers in order, however the
+    """Eight PCG64 lanes hand out Generator.random()'s numbers in order, however the
     requests split the stream (partial blocks carried over between requests)."""
     from reglab.training._random import lanes_from, uniforms
     rng = np.random.default_rng(seed).spawn(4)[1]
-    lanes, spare, used = lanes_from(rng.bit_generator), np.empty(4), np.array([4, 0])
+    lanes, spare, used = lanes_from(rng.bit_generator), np.empty(8), np.array([8, 0])
     parts = []
-    for n in (3, 1, 0, 17, 4, 8, 2, 211 * 23, 5):
+    for n in (3, 1, 0, 17, 4, 8, 2, 211 * 23, 5, 16, 7):
         out = np.empty(n)
         uniforms(lanes, spare, used, out, n)
         parts.append(out)

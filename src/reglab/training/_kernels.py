@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._random import uniforms
+from ._random import LANES, uniforms
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
@@ -259,9 +259,9 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     doff = np.zeros(L, np.int64)  # where each layer's mask begins in the step's masks
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
-    spare = np.empty(4)
+    spare = np.empty(LANES)
     used = np.empty(2, np.int64)
-    used[0] = 4
+    used[0] = LANES
     used[1] = 0
     U = np.empty(0)
     for t in range(len(starts)):

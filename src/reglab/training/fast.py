@@ -76,7 +76,7 @@ def prepare(dtype) -> None:
     X = np.ones((2, 2), dtype)
     one = np.ones(1, np.int64)
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
-                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(12, np.uint64), False,
+                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(20, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
                 np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64))
     _READY.add(dtype)
@@ -158,7 +158,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     if sampler is not None and not fresh and not isinstance(sampler, CourseMasks):
         raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
     keep64 = np.array(keep, np.float64)
-    no_lanes = np.zeros(12, np.uint64)
+    no_lanes = np.zeros(20, np.uint64)
     no_masks = np.zeros(1, np.bool_)
     progress = np.zeros(2, np.int64)
     step, reason = 0, None
@@ -186,7 +186,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
             fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
             progress[:] = 0
-            # The mask generator's stream, four numbers at a time (see _random); the
+            # The mask generator's stream, eight numbers at a time (see _random); the
             # generator is moved on by what the call drew.
             lanes = _lanes_from(sampler.rng.bit_generator) if fresh else no_lanes
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
