@@ -437,11 +437,11 @@ def main():
     prepare("float64")
     print(f"fast engine ready (numba import and cache load, or compilation) in {time.perf_counter() - t0:.2f} s")
     football = load_football(args.football) if {"1", "2", "chaos"} & set(cases) else None
+    if "2" in cases:  # first: its worker processes fork, which JAX (case 1) must not see
+        case2(football, args.repeats, args.baseline_runs, args.iterations)
     with threadpool_limits(1):
         if "1" in cases:
             case1(football, args.repeats, args.iterations)
-    if "2" in cases:
-        case2(football, args.repeats, args.baseline_runs, args.iterations)
     with threadpool_limits(1):
         if "3" in cases:
             case3(args.repeats)
