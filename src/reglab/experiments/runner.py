@@ -166,8 +166,9 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     results equal running each spec through :func:`execute` one by one. With the fast
     engine the runs are stepped together (:func:`reglab.training.batch.run_together`):
     each runs :func:`execute` as it would alone, and their compiled chunks of steps
-    go in lock-step rounds, one thread (the worker's core). A run's ``seconds`` are its
-    own: the time its thread waited for the other runs' chunks is taken out.
+    go in lock-step rounds, one thread (the worker's core). A run's ``seconds`` are then
+    the CPU time of its own work (see :class:`reglab.training.batch.Outcome`), not
+    a wall time that would count the other runs' chunks.
     """
     specs = list(specs)
     if len(specs) <= 1 or not _all_fast(specs, base):
@@ -189,7 +190,7 @@ def execute_many(specs, data, base: TrainConfig) -> list:
         if outcome.error is not None:
             raise outcome.error
         if isinstance(outcome.value, RunRecord):
-            outcome.value.seconds = max(0.0, outcome.value.seconds - outcome.waited)
+            outcome.value.seconds = outcome.seconds
         results.append(outcome.value)
     if interrupted:
         raise RunsInterrupted(results)

@@ -54,8 +54,7 @@ class _LockStep:
         self.largest_round = 0
 
     def submit(self, fn, args):
-        slot = {"fn": fn, "args": args, "result": None, "error": None, "seconds": 0.0}
-        entered = time.perf_counter()
+        slot = {"fn": fn, "args": args, "result": None, "error": None, "cpu": 0.0}
         with self.cond:
             if self.stopped:
                 raise KeyboardInterrupt
@@ -65,8 +64,7 @@ class _LockStep:
                 self._run_round()
             while self.round == mine and not self.stopped:
                 self.cond.wait()
-        # Time spent on the other runs' chunks is not this run's: the caller subtracts it.
-        _local.waited = getattr(_local, "waited", 0.0) + time.perf_counter() - entered - slot["seconds"]
+        _local.own_chunks = getattr(_local, "own_chunks", 0.0) + slot["cpu"]
         if slot["error"] is not None:
             raise slot["error"]
         if self.round == mine:  # stopped before the round ran
@@ -99,12 +97,14 @@ class _LockStep:
 
 
 def _run_slot(slot) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()
     try:
         slot["result"] = slot["fn"](*slot["args"])
     except BaseException as exc:  # handed back to the run's own thread
         slot["error"] = exc
-    slot["seconds"] = time.perf_counter() - start
+    slot["cpu"] = time.thread_time() - start
+    # CPU this thread spent on a chunk (its own or another run's): see Outcome.seconds
+    _local.ran_chunks = getattr(_local, "ran_chunks", 0.0) + slot["cpu"]
 
 
 class GroupInterrupted(KeyboardInterrupt):
@@ -117,13 +117,15 @@ class GroupInterrupted(KeyboardInterrupt):
 
 class Outcome:
     """What one callable of :func:`run_together` gave: ``value`` or ``error``, and
-    ``waited``, the seconds its thread spent waiting for the other runs' chunks."""
+    ``seconds``, the CPU time of its own work: its thread's CPU time, less the
+    chunks of other runs that thread ran, plus its own chunks run by other
+    threads. (Its wall time would count the other runs' chunks and evaluations.)"""
 
-    __slots__ = ("value", "error", "waited")
+    __slots__ = ("value", "error", "seconds")
 
     def __init__(self):
         self.value = self.error = None
-        self.waited = 0.0
+        self.seconds = 0.0
 
 
 def run_together(functions, *, threads: int = 1) -> list[Outcome]:
@@ -151,14 +153,16 @@ def run_together(functions, *, threads: int = 1) -> list[Outcome]:
     group = _LockStep(len(functions), pool)
 
     def work(i: int) -> None:
-        _local.group, _local.waited = group, 0.0
+        _local.group, _local.own_chunks, _local.ran_chunks = group, 0.0, 0.0
+        start = time.thread_time()
         try:
             outcomes[i].value = functions[i]()
         except BaseException as exc:
             outcomes[i].error = exc
         finally:
             _local.group = None
-            outcomes[i].waited = max(0.0, _local.waited)
+            outcomes[i].seconds = (time.thread_time() - start - _local.ran_chunks
+                                   + _local.own_chunks)
             group.leave()
 
     workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(functions))]
