@@ -98,6 +98,20 @@ def _expit(x):
 
 
 @njit(cache=True, error_model="numpy")
+def _apply_mask(H, D, off, A, p, one):
+    """``A = (H * D) / p`` row by row, the mask's ``(n, m)`` block at ``D[off:]``
+    (``A`` may be ``H``): contiguous rows, so the division vectorizes."""
+    n, m = H.shape
+    zero = one - one
+    for j in range(n):
+        h = H[j]
+        a = A[j]
+        d = D[off + j * m:off + (j + 1) * m]
+        for i in range(m):
+            a[i] = (h[i] * (one if d[i] else zero)) / p
+
+
+@njit(cache=True, error_model="numpy")
 def _add_bias(Z, b):
     """In place: ``Z + b`` (the output layer's logits)."""
     for j in range(Z.shape[0]):
@@ -314,14 +328,8 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                     p64 = keep64[l]
                     for j in range(n):  # U is in the reference's (m, n) draw order
                         for i in range(mb):
-                            kept = U[i * n + j] < p64
-                            Dm[off + j * mb + i] = kept
-                            A[j, i] = (H[j, i] * (one if kept else 0.0 * one)) / p
-                else:
-                    for j in range(n):
-                        for i in range(mb):
-                            d = one if Dm[off + j * mb + i] else 0.0 * one
-                            A[j, i] = (H[j, i] * d) / p
+                            Dm[off + j * mb + i] = U[i * n + j] < p64
+                _apply_mask(H, Dm, off, A, p, one)
                 off += mb * n
                 ins.append(A)
             else:
@@ -374,11 +382,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                 break
             p = keep[l - 1]
             if p < 1:
-                o = doff[l - 1]
-                for j in range(dA.shape[0]):
-                    for i in range(mb):
-                        d = one if Dm[o + j * mb + i] else 0.0 * one
-                        dA[j, i] = (dA[j, i] * d) / p
+                _apply_mask(dA, Dm, doff[l - 1], dA, p, one)
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
         progress[0] = t + 1

@@ -16,7 +16,9 @@ drawn (``PCG64.advance``), so its state is what the reference leaves.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 #: PCG64's 128-bit multiplier (NumPy's PCG_DEFAULT_MULTIPLIER_128).
 MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
@@ -24,6 +26,18 @@ MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
 LANES = 8
 _M128 = (1 << 128) - 1
 _M64 = (1 << 64) - 1
+
+
+@intrinsic
+def _mulhi(typingctx, a, b):
+    """The high 64 bits of the 128-bit product of two uint64 (one native multiply)."""
+    sig = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i128 = ir.IntType(128)
+        p = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        return builder.trunc(builder.lshr(p, ir.Constant(i128, 64)), ir.IntType(64))
+    return sig, codegen
 
 
 def lanes_from(bit_generator) -> np.ndarray:
@@ -45,41 +59,51 @@ def lanes_from(bit_generator) -> np.ndarray:
     return out
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _double(sh, sl):
+    """``random()`` from the state ``(sh, sl)``: XSL-RR output, its top 53 bits."""
+    x = sh ^ sl
+    rot = sh >> np.uint64(58)
+    x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+    return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _advance(sh, sl, ah, al, ch, cl):
+    """``a * s + c mod 2**128`` on ``[hi, lo]`` halves: one 64x64->128 multiply, two 64-bit."""
+    low = sl * al
+    low2 = low + cl
+    return _mulhi(sl, al) + sh * al + sl * ah + ch + (np.uint64(1) if low2 < low else np.uint64(0)), low2
+
+
 @njit(cache=True, error_model="numpy")
 def _block(lanes, out, t):
     """``out[t:t + LANES]`` = the lanes' numbers; every lane moves on by ``LANES`` steps.
 
-    A number is the top 53 bits of the XSL-RR output of its state; a step is
-    ``a * s + c mod 2**128`` on 64-bit halves, the high half of ``lo * a_lo``
-    from 32-bit pieces (plain 64-bit multiplies the compiler can schedule freely).
+    The lanes live in local variables for the whole block (through memory, each
+    store to ``out`` would have to be ordered before the next lane's load).
     """
-    n = LANES
-    ah = lanes[2 * n]
-    al = lanes[2 * n + 1]
-    ch = lanes[2 * n + 2]
-    cl = lanes[2 * n + 3]
-    m32 = np.uint64(0xFFFFFFFF)
-    s32 = np.uint64(32)
-    b0 = al & m32
-    b1 = al >> s32
-    for r in range(n):
-        sh = lanes[r]
-        sl = lanes[n + r]
-        x = sh ^ sl
-        rot = sh >> np.uint64(58)
-        x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
-        out[t + r] = np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-        a0 = sl & m32
-        a1 = sl >> s32
-        p00 = a0 * b0
-        p01 = a0 * b1
-        p10 = a1 * b0
-        mid = (p00 >> s32) + (p01 & m32) + (p10 & m32)
-        high = a1 * b1 + (p01 >> s32) + (p10 >> s32) + (mid >> s32)
-        low = sl * al
-        low2 = low + cl
-        lanes[r] = high + sh * al + sl * ah + ch + (np.uint64(1) if low2 < low else np.uint64(0))
-        lanes[n + r] = low2
+    ah, al, ch, cl = lanes[16], lanes[17], lanes[18], lanes[19]
+    h0, h1, h2, h3, h4, h5, h6, h7 = (lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5],
+                                      lanes[6], lanes[7])
+    l0, l1, l2, l3, l4, l5, l6, l7 = (lanes[8], lanes[9], lanes[10], lanes[11], lanes[12], lanes[13],
+                                      lanes[14], lanes[15])
+    out[t] = _double(h0, l0)
+    out[t + 1] = _double(h1, l1)
+    out[t + 2] = _double(h2, l2)
+    out[t + 3] = _double(h3, l3)
+    out[t + 4] = _double(h4, l4)
+    out[t + 5] = _double(h5, l5)
+    out[t + 6] = _double(h6, l6)
+    out[t + 7] = _double(h7, l7)
+    lanes[0], lanes[8] = _advance(h0, l0, ah, al, ch, cl)
+    lanes[1], lanes[9] = _advance(h1, l1, ah, al, ch, cl)
+    lanes[2], lanes[10] = _advance(h2, l2, ah, al, ch, cl)
+    lanes[3], lanes[11] = _advance(h3, l3, ah, al, ch, cl)
+    lanes[4], lanes[12] = _advance(h4, l4, ah, al, ch, cl)
+    lanes[5], lanes[13] = _advance(h5, l5, ah, al, ch, cl)
+    lanes[6], lanes[14] = _advance(h6, l6, ah, al, ch, cl)
+    lanes[7], lanes[15] = _advance(h7, l7, ah, al, ch, cl)
 
 
 @njit(cache=True, error_model="numpy")
