@@ -159,6 +159,8 @@ def run_together(functions, *, threads: int = 1) -> list[Outcome]:
             outcomes[i].value = functions[i]()
         except BaseException as exc:
             outcomes[i].error = exc
+            if isinstance(exc, KeyboardInterrupt):  # an interruption stops the whole group
+                group.stop()
         finally:
             _local.group = None
             outcomes[i].seconds = (time.thread_time() - start - _local.ran_chunks
