@@ -8,11 +8,13 @@ two evaluations the steps run inside one compiled call
 callbacks and error reports stay the reference's own Python code.
 
 The random streams are the reference's: the kernel draws the dropout masks from
-the run's own mask generator (numba calls the generator's bit generator, so
-the numbers and the generator's state are those of the reference's per-step,
-per-layer ``rng.random((m, n))`` calls, in the same order); the course's masks
-are the reference sampler's own arrays; mini-batch orders come from the shuffle generator once per epoch; the
-augmenter runs in Python on each batch (one compiled step per batch then).
+the run's own mask generator's PCG64 stream (:mod:`reglab.training._random`:
+the numbers of the reference's per-step, per-layer ``rng.random((m, n))``
+calls, in the same order, and the generator moved on by the count drawn); the
+course's masks are the reference sampler's own arrays; mini-batch orders come
+from the shuffle generator once per epoch; the augmenter runs in Python on each
+batch (one compiled step per batch then). Inside a group of runs stepped
+together (:mod:`reglab.training.batch`) each chunk goes through the group.
 What differs is only the order of the sums inside the products, so costs agree
 with the reference to about 1e-12 relative (tests hold them to 1e-9).
 
