@@ -171,7 +171,10 @@ def test_ctrl_c_of_compare_and_sweep_writes_what_finished_and_exits_130(verb, ar
 
     monkeypatch.setattr(runner, "_execute_safely", interrupted_third)
     out = tmp_path / verb
-    result = run(verb, *args, "--seeds", 2, "--iterations", 50, "--jobs", 1, "--out", out)
+    # one run after another (the reference engine): the third run's Ctrl-C leaves two finished;
+    # runs stepped together are interrupted together (tests/test_engine_many.py)
+    result = run(verb, *args, "--seeds", 2, "--iterations", 50, "--jobs", 1, "--engine", "reference",
+                 "--out", out)
     assert result.exit_code == 130, result.output
     assert "exit code 130 (interrupted)" in result.output
     payload = json.loads((out / "results.json").read_text())

@@ -152,8 +152,10 @@ def test_divergence_is_reported_at_the_same_step_naming_the_same_tensor():
 
 
 def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does():
-    """The kernel draws from the run's Generator itself: same numbers, same final state."""
+    """The kernel draws the run's stream itself: the generator, moved on by the count it
+    reports, is where the reference's draws leave it."""
     from reglab.training import _kernels as k
+    from reglab.training._random import lanes_from
     from reglab.training.fast import prepare
     prepare("float64")
     W = [np.full((5, 2), 0.1), np.full((4, 5), 0.1), np.full((1, 4), 0.1)]
@@ -162,12 +164,35 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
     keep = np.array([0.7, 0.5])
     ours, theirs = np.random.default_rng(9), FreshMasks((0.7, 0.5), np.random.default_rng(9))
     one = np.ones(1, np.int64)
+    progress = np.zeros(2, np.int64)
     k.run_steps(*k.pack(W, b), X, X.T.copy(), np.array([0, 1, 0, 1, 1, 0]), one, one * 0, one * 6, False,
-                np.zeros(2, np.int64), keep, ours, True, np.zeros(1, np.bool_), one * 0,
-                np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]), False, np.empty(1), 0,
-                np.zeros(1, np.int64))
+                np.zeros(2, np.int64), keep, keep, lanes_from(ours.bit_generator), True,
+                np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]),
+                False, np.empty(1), 0, progress)
     theirs(6, (5, 4))
+    assert progress[1] == 6 * 9
+    ours.bit_generator.advance(int(progress[1]))
+    assert ours.bit_generator.state == theirs.rng.bit_generator.state
     assert ours.random() == theirs.rng.random()
+
+
+@pytest.mark.parametrize("seed", [0, 7, 123456789])
+def test_the_lanes_give_numpys_random_numbers_bit_for_bit(seed):
+    """Eight PCG64 lanes hand out Generator.random()'s numbers in order, however the
+    requests split the stream (partial blocks carried over between requests)."""
+    from reglab.training._random import lanes_from, uniforms
+    rng = np.random.default_rng(seed).spawn(4)[1]
+    lanes, spare, used = lanes_from(rng.bit_generator), np.empty(8), np.array([8, 0])
+    parts = []
+    for n in (3, 1, 0, 17, 4, 8, 2, 211 * 23, 5, 16, 7):
+        out = np.empty(n)
+        uniforms(lanes, spare, used, out, n)
+        parts.append(out)
+    drawn = np.concatenate(parts)
+    assert used[1] == len(drawn)
+    assert np.array_equal(drawn, rng.random(len(drawn)))
+    with pytest.raises(TypeError, match="PCG64 generators, got MT19937"):
+        lanes_from(np.random.MT19937(0))
 
 
 @pytest.mark.parametrize("keep_prob, rtol", [(1.0, 1e-6), (0.9, 1e-3)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ import numpy as np
 
 from .._validation import InputError, check_int, describe
 from ..data import Dataset
-from .runner import RunSpec, execute, worker_init
-from ..training.loop import TrainConfig
+from .runner import RunSpec, _prepare_engine, execute, worker_init
+from ..training.loop import TrainConfig, resolve_engine
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,23 @@ def _subset(data: Dataset, n: int, seed: int) -> Dataset:
     return dataclasses.replace(data, X_train=data.X_train[idx], y_train=data.y_train[idx])
 
 
-def _errors(data: Dataset, n: int, seed: int, config: TrainConfig) -> tuple[float, float]:
-    record = execute(RunSpec(f"n={n}", {}, seed), _subset(data, n, seed), config)
-    return 1.0 - record.train_accuracy, 1.0 - record.dev_accuracy
+def _errors(data: Dataset, n: int, seeds, config: TrainConfig) -> list[tuple[float, float]]:
+    """Train and dev errors of every seed at size ``n``: with the fast engine the seeds' runs
+    (same size and network, each on its own subset) are stepped together."""
+    def one(seed):
+        record = execute(RunSpec(f"n={n}", {}, seed), _subset(data, n, seed), config)
+        return 1.0 - record.train_accuracy, 1.0 - record.dev_accuracy
+    if len(seeds) == 1 or resolve_engine(config.engine) != "fast":
+        return [one(s) for s in seeds]
+    from ..training.batch import run_together
+    from ..training.health import DeadNetworkWarning
+    with warnings.catch_warnings():  # execute's own filter is not thread-safe: hold it for all
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        outcomes = run_together([lambda s=s: one(s) for s in seeds])
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+    return [outcome.value for outcome in outcomes]
 
 
 def learning_curve(data: Dataset, config: TrainConfig, sizes, seeds, *, jobs: int = 1) -> LearningCurve:
@@ -140,13 +155,16 @@ def learning_curve(data: Dataset, config: TrainConfig, sizes, seeds, *, jobs: in
         raise InputError(f"seeds must be a non-empty list of integers >= 0, got {describe(seeds)}")
     seed_list = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seed_list)]
     jobs = check_int(jobs, "jobs", low=1)
-    tasks = [(n, s) for n in counts.tolist() for s in seed_list]
-    if jobs == 1:
-        results = [_errors(data, n, s, config) for n, s in tasks]
+    if jobs == 1 or len(counts) == 1:
+        results = [_errors(data, n, seed_list, config) for n in counts.tolist()]
     else:
-        # the runner's initializer: one BLAS thread each, and workers that die with this process
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=worker_init,
+        # One task per size (its seeds stepped together); the runner's initializer: one
+        # BLAS thread each, and workers that die with this process.
+        _prepare_engine(config)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(counts)), initializer=worker_init,
                                  initargs=(False,)) as pool:
-            results = list(pool.map(_errors, *zip(*[(data, n, s, config) for n, s in tasks])))
+            sizes = counts.tolist()
+            results = list(pool.map(_errors, [data] * len(sizes), sizes, [seed_list] * len(sizes),
+                                    [config] * len(sizes)))
     errors = np.array(results, dtype=np.float64).reshape(len(counts), len(seed_list), 2)
     return LearningCurve(counts, tuple(seed_list), errors[..., 0], errors[..., 1], config)

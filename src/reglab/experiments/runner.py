@@ -171,9 +171,9 @@ def _execute_safely(spec, data, base) -> RunRecord | tuple[RunSpec, str]:
 
 def group_key(spec: RunSpec, base: TrainConfig) -> str:
     """What runs must share to be stepped together by the engine: everything in their
-    configuration but the seed and the regularization strengths (``lambd``, ``l1``,
+    configuration but the seed and the regularization strengths (``l2``, ``l1``,
     ``keep_prob``). Runs of one group share data and architecture."""
-    params = {k: v for k, v in spec.params.items() if k not in ("lambd", "l1", "keep_prob")}
+    params = {k: v for k, v in spec.params.items() if k not in ("l2", "lambd", "l1", "keep_prob")}
     return json.dumps({"params": params, "fold": getattr(spec, "fold", None)},
                       sort_keys=True, default=str)
 
@@ -191,9 +191,71 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     a RunRecord, or ``(spec, message)`` for a run that failed with a ReglabError.
 
     This is the unit of work handed to a worker (a local process or a cluster's);
-    results equal running each spec through :func:`execute` one by one.
+    results equal running each spec through :func:`execute` one by one. With the fast
+    engine the runs are stepped together (:func:`reglab.training.batch.run_together`):
+    each runs :func:`execute` as it would alone, and their compiled chunks of steps
+    go in lock-step rounds, one thread (the worker's core). A run's ``seconds`` are then
+    the CPU time of its own work (see :class:`reglab.training.batch.Outcome`), not
+    a wall time that would count the other runs' chunks.
     """
-    return [_execute_safely(spec, data, base) for spec in specs]
+    specs = list(specs)
+    if len(specs) <= 1 or not _all_fast(specs, base):
+        return [_execute_safely(spec, data, base) for spec in specs]
+    from ..training.batch import GroupInterrupted, run_together
+    _prepare_engine(specs[0].config(base))  # compile or load once, not in every thread
+    interrupted = False
+    with warnings.catch_warnings():  # execute's own filter is not thread-safe: hold it for all
+        warnings.simplefilter("ignore", DeadNetworkWarning)
+        try:
+            outcomes = run_together([lambda s=spec: _execute_safely(s, data, base) for spec in specs])
+        except GroupInterrupted as exc:
+            outcomes, interrupted = exc.outcomes, True
+    results = []
+    for outcome in outcomes:
+        if isinstance(outcome.error, KeyboardInterrupt) or (outcome.error is None and outcome.value is None):
+            interrupted = True  # this run did not finish
+            continue
+        if outcome.error is not None:
+            raise outcome.error
+        if isinstance(outcome.value, RunRecord):
+            outcome.value.seconds = outcome.seconds
+        results.append(outcome.value)
+    if interrupted:
+        raise RunsInterrupted(results)
+    return results
+
+
+class RunsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`execute_many`; ``finished`` holds the outcomes of the runs
+    that had finished (they are kept, as a run finished before Ctrl-C always is)."""
+
+    def __init__(self, finished):
+        super().__init__()
+        self.finished = finished
+
+
+def _all_fast(specs, base: TrainConfig) -> bool:
+    """Whether every spec runs on the fast engine (an engine that cannot run is each
+    run's own error, reported by :func:`execute`)."""
+    try:
+        return all(resolve_engine(s.config(base).engine) == "fast" for s in specs)
+    except ReglabError:
+        return False
+
+
+def work_units(specs, base: TrainConfig, jobs: int) -> list[list[RunSpec]]:
+    """The groups of :func:`group_specs`, split so that ``jobs`` workers all have work.
+
+    A group larger than its share (``ceil(len(specs) / jobs)``) is dealt round-robin
+    into pieces: each piece mixes the group's settings, so the pieces take about
+    the same time.
+    """
+    share = max(1, -(-len(specs) // max(1, jobs)))
+    units = []
+    for group in group_specs(specs, base):
+        pieces = -(-len(group) // share)
+        units.extend(group[i::pieces] for i in range(pieces))
+    return units
 
 
 def _die_with_parent() -> None:
@@ -301,31 +363,42 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
         if on_done is not None:
             on_done(outcome)
 
+    specs = list(specs)
+    # The fast engine steps the runs of a group together (execute_many), in work units
+    # that keep the jobs busy; the reference engine runs (and logs) one run at a time.
+    together = _all_fast(specs, base)
+    units = work_units(specs, base, jobs) if together else [[spec] for spec in specs]
     with _sigterm_as_interrupt():
         if scheduler is not None:  # a Dask cluster, not this machine's processes
             from .distributed import run_on_cluster
             return run_on_cluster(specs, data, base, scheduler, on_done=finish) or records
         if jobs <= 1 or len(specs) <= 1:
             try:
-                for spec in specs:
-                    finish(_execute_safely(spec, data, base))
-            except KeyboardInterrupt:
+                for unit in units:
+                    for outcome in execute_many(unit, data, base):
+                        finish(outcome)
+            except KeyboardInterrupt as exc:
+                for outcome in getattr(exc, "finished", ()):
+                    finish(outcome)
                 _interrupted_by = _interrupted_by or signal.SIGINT
             return records
         _prepare_engine(base)
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(specs)), initializer=worker_init)
+        # One BLAS thread and one kernel thread per worker process (worker_init): jobs
+        # processes never oversubscribe the cores.
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(units)), initializer=worker_init)
         try:
-            pending = {pool.submit(_execute_safely, spec, data, base) for spec in specs}
+            pending = {pool.submit(execute_many, unit, data, base) for unit in units}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     try:
-                        outcome = future.result()
+                        outcomes = future.result()
                     except BrokenProcessPool:
                         raise ReglabError(
                             f"a worker process died (killed, or out of memory) after {len(records)} "
                             f"of {len(specs)} run(s) finished; those are kept") from None
-                    finish(outcome)
+                    for outcome in outcomes:
+                        finish(outcome)
         except KeyboardInterrupt:
             _interrupted_by = _interrupted_by or signal.SIGINT
             _end_workers(pool)

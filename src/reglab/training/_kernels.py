@@ -23,10 +23,10 @@ import math
 import numpy as np
 from numba import njit
 
+from ._random import LANES, uniforms
+
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
-#: Weight matrices with at least this many entries go through BLAS.
-BLAS_MIN_WEIGHTS = 4096
 
 
 def pack(weights, biases) -> tuple[np.ndarray, np.ndarray]:
@@ -48,56 +48,22 @@ def unpack(flat, weights, biases) -> None:
             pos += a.size
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _forward_product(W, A, Z):
     """``Z = W @ A`` (reference: ``A @ W.T``, the bias added after), ``Z`` is ``(n_out, m)``."""
-    n_out, n_in = W.shape
-    m = A.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(W, A, Z)
-        return
-    for j in range(n_out):
-        w = W[j, 0]
-        for i in range(m):
-            Z[j, i] = w * A[0, i]
-        for k in range(1, n_in):
-            w = W[j, k]
-            for i in range(m):
-                Z[j, i] += w * A[k, i]
+    np.dot(W, A, Z)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _weight_product(dZ, A, G):
     """``G = dZ @ A.T`` (reference: ``dZ.T @ A_prev``), summed over examples."""
-    n_out, n_in = G.shape
-    m = A.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(dZ, A.T, G)
-    else:
-        for j in range(n_out):
-            for k in range(n_in):
-                s = 0.0
-                for i in range(m):
-                    s += dZ[j, i] * A[k, i]
-                G[j, k] = s
+    np.dot(dZ, A.T, G)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _input_product(W, dZ, dA):
     """``dA = W.T @ dZ`` (reference: ``dZ @ W``), ``dA`` is ``(n_in, m)``."""
-    n_out, n_in = W.shape
-    m = dZ.shape[1]
-    if n_out * n_in >= BLAS_MIN_WEIGHTS:
-        np.dot(W.T, dZ, dA)
-        return
-    for k in range(n_in):
-        w = W[0, k]
-        for i in range(m):
-            dA[k, i] = w * dZ[0, i]
-        for j in range(1, n_out):
-            w = W[j, k]
-            for i in range(m):
-                dA[k, i] += w * dZ[j, i]
+    np.dot(W.T, dZ, dA)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -111,22 +77,38 @@ def _row_sum(Z, j):
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def _sum_squares(W):
     s = 0.0
-    for v in W.ravel():
-        s += float(v) * float(v)
+    for j in range(W.shape[0]):
+        for k in range(W.shape[1]):
+            s += float(W[j, k]) * float(W[j, k])
     return s
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def _sum_abs(W):
     s = 0.0
-    for v in W.ravel():
-        s += abs(float(v))
+    for j in range(W.shape[0]):
+        for k in range(W.shape[1]):
+            s += abs(float(W[j, k]))
     return s
 
 
 @njit(cache=True, error_model="numpy")
 def _expit(x):
     return 1.0 / (1.0 + math.exp(-x))  # scipy.special.expit's formula
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_mask(H, D, off, A, p, one):
+    """``A = (H * D) / p`` row by row, the mask's ``(n, m)`` block at ``D[off:]``
+    (``A`` may be ``H``): contiguous rows, so the division vectorizes."""
+    n, m = H.shape
+    zero = one - one
+    for j in range(n):
+        h = H[j]
+        a = A[j]
+        d = D[off + j * m:off + (j + 1) * m]
+        for i in range(m):
+            a[i] = (h[i] * (one if d[i] else zero)) / p
 
 
 @njit(cache=True, error_model="numpy")
@@ -223,8 +205,8 @@ def _output(Z, y, dZ, softmax, one):
     return total / m
 
 
-@njit(cache=True, error_model="numpy")
-def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, rng, fresh,
+@njit(cache=True, error_model="numpy", nogil=True)
+def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, keep64, lanes, fresh,
               masks, mask_off, fail_masks, consts, softmax, costs, first, progress):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.
 
@@ -236,10 +218,13 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     idx, starts, sizes : step ``t`` trains on rows ``idx[starts[t]:starts[t] + sizes[t]]``
         when ``gather``; otherwise on all of ``XT``
     acts : int64 code per hidden layer; keep : keep probability per hidden layer
-    rng, fresh : with ``fresh``, every step draws its dropout masks from ``rng``
-        (the run's mask generator, whose state advances) exactly as
-        ``FreshMasks`` does: ``rng.random((m, n[l])) < keep[l]`` per layer with
-        keep < 1, in layer order
+    lanes, fresh : with ``fresh``, every step draws its dropout masks from the
+        run's mask generator exactly as ``FreshMasks`` does,
+        ``rng.random((m, n[l])) < keep[l]`` per layer with keep < 1, in layer
+        order: ``lanes`` is its state (:func:`reglab.training._random.lanes_from`,
+        advanced in place), ``keep64`` the keep probabilities in float64 (the
+        reference compares with the Python float); ``progress[1]`` receives the
+        count of numbers drawn
     masks, mask_off : otherwise (the course's masks), the bool masks flattened;
         step ``t``'s begin at ``mask_off[t]``, one ``(n[l], m)`` block per layer
         with keep < 1
@@ -254,29 +239,45 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     non-finite cost (its cost is stored, its update not made).
     """
     L = len(shapes)
+    dtype = consts.dtype
+    # 2-D copies of the weights, written back at the end (a reshape's error path alone
+    # costs seconds of compilation); the biases are views.
     Ws = []
     bs = []
     pos = 0
+    widest = 0
+    hidden = 0
     for l in range(L):
         n_out, n_in = shapes[l, 0], shapes[l, 1]
-        Ws.append(params[pos:pos + n_out * n_in].reshape((n_out, n_in)))
+        W = np.empty((n_out, n_in), dtype)
+        for j in range(n_out):
+            for k in range(n_in):
+                W[j, k] = params[pos + j * n_in + k]
+        Ws.append(W)
         pos += n_out * n_in
         bs.append(params[pos:pos + n_out])
         pos += n_out
+        widest = max(widest, n_out)
+        if l < L - 1:
+            hidden += n_out
     lr, l2, l1, slope, one = consts[0], consts[1], consts[2], consts[3], consts[4]
-    dtype = consts.dtype
     mf = np.empty(1, dtype)
     l1_m = np.empty(1, dtype)
-    Gs = [np.empty_like(W) for W in Ws]
+    Gs = [np.empty((W.shape[0], W.shape[1]), dtype) for W in Ws]
     # Buffers of one batch size, made again only when the size changes (last batch).
     cur = -1
     Hb = [np.empty((0, 0), dtype)]
     Ab = [np.empty((0, 0), dtype)]
     dAb = [np.empty((0, 0), dtype)]
-    Db = [np.empty((0, 0), np.bool_)]
+    Dfresh = np.empty(0, np.bool_)
+    doff = np.zeros(L, np.int64)  # where each layer's mask begins in the step's masks
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
-    no_mask = np.empty((0, 0), np.bool_)
+    spare = np.empty(LANES)
+    used = np.empty(2, np.int64)
+    used[0] = LANES
+    used[1] = 0
+    U = np.empty(0)
     for t in range(len(starts)):
         mb = sizes[t]
         mf[0] = mb
@@ -286,9 +287,10 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             Hb = [np.empty((W.shape[0], mb), dtype) for W in Ws]
             Ab = [np.empty((W.shape[0], mb), dtype) for W in Ws]
             dAb = [np.empty((W.shape[1], mb), dtype) for W in Ws]
-            Db = [np.empty((W.shape[0], mb), np.bool_) for W in Ws]
+            Dfresh = np.empty(mb * hidden, np.bool_)
             A0b = np.empty((X.shape[1], mb), dtype)
             yg = np.empty(mb, np.int64)
+            U = np.empty(mb * widest)
         if gather:
             A0 = A0b
             yb = yg
@@ -302,8 +304,10 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             yb = y
         ins = [A0]
         Hs = []
-        Ds = []
-        off = mask_off[t]
+        # The step's masks, flat, one (n[l], m) block per layer with keep < 1: drawn
+        # into Dfresh, or the course's own in ``masks``.
+        Dm = Dfresh if fresh else masks
+        off = mask_off[t] if not fresh else 0
         for l in range(L):
             W = Ws[l]
             H = Hb[l]
@@ -317,24 +321,20 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             p = keep[l]
             n = H.shape[0]
             if p < 1:
-                if fresh:
-                    D = Db[l]
-                    for i in range(mb):  # the reference's (m, n) draw order
-                        for j in range(n):
-                            D[j, i] = rng.random() < p
-                else:
-                    D = masks[off:off + n * mb].reshape((n, mb))
-                    off += mb * n
+                doff[l] = off
                 A = Ab[l]
-                for j in range(n):
-                    for i in range(mb):
-                        d = one if D[j, i] else 0.0 * one
-                        A[j, i] = (H[j, i] * d) / p
+                if fresh:
+                    uniforms(lanes, spare, used, U, mb * n)
+                    p64 = keep64[l]
+                    for j in range(n):  # U is in the reference's (m, n) draw order
+                        for i in range(mb):
+                            Dm[off + j * mb + i] = U[i * n + j] < p64
+                _apply_mask(H, Dm, off, A, p, one)
+                off += mb * n
                 ins.append(A)
             else:
-                D = no_mask
                 ins.append(H)
-            Ds.append(D)
+        drawn = off - (mask_off[t] if not fresh else 0)
         dZ = Ab[L - 1]
         c = _output(logits, yb, dZ, softmax, one)
         penalty = 0.0
@@ -351,10 +351,11 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         c = c + penalty
         costs[first + t] = c
         if not math.isfinite(c):
-            pos = 0
-            for D in Ds:
-                fail_masks[pos:pos + D.size] = D.ravel()
-                pos += D.size
+            start = mask_off[t] if not fresh else 0
+            for i in range(drawn):
+                fail_masks[i] = Dm[start + i]
+            progress[1] = used[1]
+            _write_back(Ws, params, shapes)
             return t
         l1_m[0] = float(l1) / mb  # the reference's lambd / m, a Python float
         for l in range(L - 1, -1, -1):
@@ -373,19 +374,30 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                     if l2 > 0:
                         g = g + (l2 * w) / m_
                     if l1 > 0:
-                        g = g + l1_m[0] * (np.sign(w))
+                        sign = one if w > 0 else (-one if w < 0 else w - w)  # np.sign
+                        g = g + l1_m[0] * sign
                     W[j, k] = w - lr * g
                 b[j] = b[j] - lr * (_row_sum(dZ, j) / m_)
             if l == 0:
                 break
             p = keep[l - 1]
             if p < 1:
-                D = Ds[l - 1]
-                for j in range(dA.shape[0]):
-                    for i in range(mb):
-                        d = one if D[j, i] else 0.0 * one
-                        dA[j, i] = (dA[j, i] * d) / p
+                _apply_mask(dA, Dm, doff[l - 1], dA, p, one)
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
             dZ = dA
         progress[0] = t + 1
+        progress[1] = used[1]
+    _write_back(Ws, params, shapes)
     return len(starts)
+
+
+@njit(cache=True, error_model="numpy")
+def _write_back(Ws, params, shapes):
+    """The 2-D weights back into the flat parameters."""
+    pos = 0
+    for l in range(len(Ws)):
+        W = Ws[l]
+        for j in range(W.shape[0]):
+            for k in range(W.shape[1]):
+                params[pos + j * W.shape[1] + k] = W[j, k]
+        pos += W.shape[0] * W.shape[1] + W.shape[0]

@@ -8,11 +8,13 @@ two evaluations the steps run inside one compiled call
 callbacks and error reports stay the reference's own Python code.
 
 The random streams are the reference's: the kernel draws the dropout masks from
-the run's own mask generator (numba calls the generator's bit generator, so
-the numbers and the generator's state are those of the reference's per-step,
-per-layer ``rng.random((m, n))`` calls, in the same order); the course's masks
-are the reference sampler's own arrays; mini-batch orders come from the shuffle generator once per epoch; the
-augmenter runs in Python on each batch (one compiled step per batch then).
+the run's own mask generator's PCG64 stream (:mod:`reglab.training._random`:
+the numbers of the reference's per-step, per-layer ``rng.random((m, n))``
+calls, in the same order, and the generator moved on by the count drawn); the
+course's masks are the reference sampler's own arrays; mini-batch orders come
+from the shuffle generator once per epoch; the augmenter runs in Python on each
+batch (one compiled step per batch then). Inside a group of runs stepped
+together (:mod:`reglab.training.batch`) each chunk goes through the group.
 What differs is only the order of the sums inside the products, so costs agree
 with the reference to about 1e-12 relative (tests hold them to 1e-9).
 
@@ -32,6 +34,7 @@ import numpy as np
 
 from ..nn.activations import LEAKY_SLOPE
 from ..nn.dropout import CourseMasks, FreshMasks
+from .batch import call_kernel
 
 _ACT_CODES = {"relu": 0, "leaky_relu": 1, "tanh": 2, "sigmoid": 3}
 
@@ -75,9 +78,9 @@ def prepare(dtype) -> None:
     X = np.ones((2, 2), dtype)
     one = np.ones(1, np.int64)
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
-                np.zeros(1, np.int64), np.ones(1, dtype), np.random.default_rng(0), False,
+                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(20, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
-                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(1, np.int64))
+                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64))
     _READY.add(dtype)
 
 
@@ -113,6 +116,11 @@ def _course_masks(sampler: CourseMasks, sizes, widths) -> tuple[np.ndarray, np.n
                           for d, p in zip(masks, sampler.keep_probs) if p < 1)
         offsets[t] = where[mb]
     return np.concatenate(blocks), offsets
+
+
+def _lanes_from(bit_generator):
+    from ._random import lanes_from
+    return lanes_from(bit_generator)
 
 
 def _chunk_end(step: int, n_steps: int, record_every: int) -> int:
@@ -151,9 +159,10 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     fresh = isinstance(sampler, FreshMasks)
     if sampler is not None and not fresh and not isinstance(sampler, CourseMasks):
         raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
-    rng = sampler.rng if fresh else np.random.default_rng(0)  # the latter is never drawn from
+    keep64 = np.array(keep, np.float64)
+    no_lanes = np.zeros(20, np.uint64)
     no_masks = np.zeros(1, np.bool_)
-    progress = np.zeros(1, np.int64)
+    progress = np.zeros(2, np.int64)
     step, reason = 0, None
     try:
         while step < n_steps and reason is None:
@@ -178,11 +187,16 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
                 masks, offsets = no_masks, np.zeros(len(sizes), np.int64)
             fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-            progress[0] = 0
+            progress[:] = 0
+            # The mask generator's stream, eight numbers at a time (see _random); the
+            # generator is moved on by what the call drew.
+            lanes = _lanes_from(sampler.rng.bit_generator) if fresh else no_lanes
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
-            done = k.run_steps(params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
-                               rng, fresh, masks, offsets, fail_masks, consts, softmax, history.costs, step,
-                               progress)
+            done = call_kernel(k.run_steps, params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
+                               keep64, lanes, fresh, masks, offsets, fail_masks, consts, softmax,
+                               history.costs, step, progress)
+            if fresh:
+                sampler.rng.bit_generator.advance(int(progress[1]))
             k.unpack(params, weights, biases)  # evaluate, fail and the network read these
             if done < count:
                 step += done
