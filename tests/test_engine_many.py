@@ -96,7 +96,10 @@ def test_work_units_deal_a_large_group_round_robin_over_the_jobs():
     assert [[(s.group, s.seed) for s in u] for u in units] == [
         [("a", 0), ("a", 2), ("b", 0), ("b", 2), ("c", 0), ("c", 2)],
         [("a", 1), ("a", 3), ("b", 1), ("b", 3), ("c", 1), ("c", 3)]]
-    assert work_units(specs, base, 1) == [specs]
+    # at most MAX_TOGETHER (8) runs in a unit, so that progress and the log keep moving
+    assert work_units(specs, base, 1) == [specs[0::2], specs[1::2]]
+    many = [RunSpec("a", {"l2": 0.0}, s) for s in range(64)]
+    assert [len(u) for u in work_units(many, base, 2)] == [8] * 8
 
 
 def test_run_together_rounds_hold_every_live_run_and_threads_give_the_same_numbers(field):

@@ -243,14 +243,21 @@ def _all_fast(specs, base: TrainConfig) -> bool:
         return False
 
 
+#: Most runs stepped together in one work unit. A unit's runs end (and reach the log
+#: and the progress bar) together, and a worker that dies loses its unit's finished
+#: runs: small units keep progress visible and losses small; stepping more runs
+#: together gains nothing measurable (docs/engine.md).
+MAX_TOGETHER = 8
+
+
 def work_units(specs, base: TrainConfig, jobs: int) -> list[list[RunSpec]]:
     """The groups of :func:`group_specs`, split so that ``jobs`` workers all have work.
 
-    A group larger than its share (``ceil(len(specs) / jobs)``) is dealt round-robin
-    into pieces: each piece mixes the group's settings, so the pieces take about
-    the same time.
+    A group larger than its share (``ceil(len(specs) / jobs)``, at most
+    :data:`MAX_TOGETHER`) is dealt round-robin into pieces: each piece mixes the
+    group's settings, so the pieces take about the same time.
     """
-    share = max(1, -(-len(specs) // max(1, jobs)))
+    share = max(1, min(MAX_TOGETHER, -(-len(specs) // max(1, jobs))))
     units = []
     for group in group_specs(specs, base):
         pieces = -(-len(group) // share)
