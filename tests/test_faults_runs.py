@@ -328,6 +328,28 @@ def test_sigterm_and_ctrl_c_end_workers_write_what_finished_and_exit_non_zero(si
     assert_every_run_once(out, slow_reference)
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_while_a_run_is_recorded_leaves_it_both_returned_and_logged(sig):
+    """The signal lands inside on_done (between the model file and the log line, say): the
+    run is still both in the records and in the log, and the batch stops after it."""
+    from reglab.data import load_dataset
+    from reglab.experiments.runner import RunSpec, interrupted_by, run_all
+    from reglab.training.loop import TrainConfig
+
+    data = load_dataset("moons", n_samples=80)
+    base = TrainConfig(layers=(4,), iterations=20, engine="reference")
+    specs = [RunSpec("l2=0", {"l2": 0.0}, seed) for seed in range(3)]
+    logged = []
+
+    def on_done(record):
+        os.kill(os.getpid(), sig)  # Python runs the handler before the next line
+        logged.append(record.key)
+
+    records = run_all(specs, data, base, jobs=1, on_done=on_done)
+    assert [r.key for r in records] == logged == [specs[0].key]
+    assert interrupted_by() == sig
+
+
 # --- full and read-only outputs -----------------------------------------------------------------
 
 def _limit_file_size(limit: int):

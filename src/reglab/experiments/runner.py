@@ -327,6 +327,33 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold Ctrl-C and SIGTERM while the block runs, then raise KeyboardInterrupt if one came.
+
+    Recording a finished run (the returned list, then ``on_done``: its model file, its
+    line in ``runs.jsonl``, the progress bar) must not be cut in the middle: a signal
+    landing between the two left a run in ``results.json`` that the log, and so
+    ``--resume``, did not have.
+    """
+    global _interrupted_by
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = {s: signal.signal(s, lambda signum, frame: received.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if received:
+        if signal.SIGTERM in received:
+            _interrupted_by = _interrupted_by or signal.SIGTERM
+        raise KeyboardInterrupt
+
+
 def _end_workers(pool: ProcessPoolExecutor) -> None:
     # Python 3.11 has no public way to stop a running task; its processes are at hand.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -366,9 +393,10 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
         if isinstance(outcome, tuple):
             spec, message = outcome
             outcome = RunRecord.failed(spec, message)
-        records.append(outcome)
-        if on_done is not None:
-            on_done(outcome)
+        with _interrupts_held():  # a run is both returned and logged (on_done), or neither
+            records.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
 
     specs = list(specs)
     # The fast engine steps the runs of a group together (execute_many), in work units
