@@ -11,6 +11,7 @@ failure, so CI cannot pass by skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # scikit-learn's estimator checks include an array-API check that skips itself
@@ -79,6 +80,20 @@ def chrome_options(binary: Path, profile: Path, width: int, height: int):
                 "--no-first-run", f"--user-data-dir={profile}", f"--window-size={width},{height}"):
         options.add_argument(arg)
     return options
+
+
+@contextlib.contextmanager
+def headless_chrome(binary: Path, driver: Path, options):
+    """A Selenium driver of ``binary`` through ``driver`` with ``options`` (see
+    :func:`chrome_options`), quit however the block ends."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chrome = webdriver.Chrome(service=Service(executable_path=str(driver)), options=options)
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
 
 
 def _where(path: Path, what: str) -> str:

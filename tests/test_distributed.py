@@ -9,6 +9,7 @@ interrupted with SIGINT, the scheduler SIGKILLed. Nothing is timed here
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -144,9 +145,20 @@ def cli(*args, timeout=180) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
-def start_sweep(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "reglab", "sweep", *args], stdout=subprocess.PIPE,
+@contextlib.contextmanager
+def running_sweep(*args):
+    """A ``reglab sweep`` subprocess, killed if the test leaves it running, after a first
+    run is logged in its ``--out`` (the folder after ``--out`` in ``args``)."""
+    out = Path(args[args.index("--out") + 1])
+    proc = subprocess.Popen([sys.executable, "-m", "reglab", "sweep", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(lambda: logged(out) >= 1 or proc.poll() is not None, 120, "a first logged run")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -193,19 +205,13 @@ def test_compare_on_the_cluster_equals_compare_here(cluster, tmp_path):
 
 def test_a_worker_killed_mid_sweep_has_its_runs_retried_each_logged_once(cluster, local, tmp_path):
     out = tmp_path / "sweep"
-    proc = start_sweep(*ARGS, "--scheduler", str(cluster), "--out", str(out))
-    try:
-        _wait_for(lambda: logged(out) >= 1 or proc.poll() is not None, 120, "a first logged run")
+    with running_sweep(*ARGS, "--scheduler", str(cluster), "--out", str(out)) as proc:
         with client_of(cluster) as client:
             busy = [w for w, keys in client.processing().items() if keys]
             assert busy and proc.poll() is None, "a worker must be running runs when it is killed"
             pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
             os.kill(pid, signal.SIGKILL)  # the worker process; its nanny starts a new one
         output = proc.communicate(timeout=180)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, output
     assert logged(out) == len(EXPECTED)
     assert cli_figures(out) == local
@@ -215,16 +221,10 @@ def test_a_worker_killed_mid_sweep_has_its_runs_retried_each_logged_once(cluster
 
 def test_an_interrupted_client_resumes_through_the_cluster_every_run_once(cluster, local, tmp_path):
     out = tmp_path / "sweep"
-    proc = start_sweep(*ARGS, "--scheduler", str(cluster), "--out", str(out))
-    try:
-        _wait_for(lambda: logged(out) >= 1 or proc.poll() is not None, 120, "a first logged run")
+    with running_sweep(*ARGS, "--scheduler", str(cluster), "--out", str(out)) as proc:
         assert proc.poll() is None, "the sweep must still be running when it is interrupted"
         proc.send_signal(signal.SIGINT)
         output = proc.communicate(timeout=120)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 130, output
     assert "Traceback" not in output and "rerun with --resume to finish" in output
     finished = logged(out)
@@ -238,17 +238,11 @@ def test_an_interrupted_client_resumes_through_the_cluster_every_run_once(cluste
 def test_a_lost_scheduler_ends_with_an_error_keeping_what_finished(cluster, local, tmp_path, request):
     own = start_cluster(tmp_path / "doomed", 1, request)
     out = tmp_path / "sweep"
-    proc = start_sweep(*ARGS, "--scheduler", str(own), "--out", str(out))
-    try:
-        _wait_for(lambda: logged(out) >= 1 or proc.poll() is not None, 120, "a first logged run")
+    with running_sweep(*ARGS, "--scheduler", str(own), "--out", str(out)) as proc:
         assert proc.poll() is None, "the sweep must still be running when its scheduler dies"
         scheduler_pid = json.loads(own.read_text()).get("pid") or _scheduler_pid(own)
         os.kill(scheduler_pid, signal.SIGKILL)
         output = proc.communicate(timeout=120)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 2, output
     assert "Error: lost the connection to the Dask scheduler" in output
     assert "run(s) that finished are kept (reglab sweep --resume runs the rest)" in output

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import chrome_options, find_browser, require_all
+from conftest import chrome_options, find_browser, headless_chrome, require_all
 
 CHROMIUM, CHROMEDRIVER, NO_BROWSER = find_browser()
 REQUIRE_ALL = require_all()
@@ -44,8 +44,6 @@ if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 
 import uvicorn  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -85,11 +83,8 @@ def chrome(tmp_path_factory, downloads):
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
+    with headless_chrome(CHROMIUM, CHROMEDRIVER, options) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chrome_options, find_browser, missing
+from conftest import chrome_options, find_browser, headless_chrome, missing
 from PIL import Image
 
 from reglab.report import plots
@@ -40,16 +40,10 @@ def chromium() -> tuple[Path, Path]:
 
 @pytest.fixture
 def browser(chromium, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     binary, driver_path = chromium
     options = chrome_options(binary, tmp_path / "chromium-profile", 1280, 1800)
-    driver = webdriver.Chrome(service=Service(executable_path=str(driver_path)), options=options)
-    try:
+    with headless_chrome(binary, driver_path, options) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
