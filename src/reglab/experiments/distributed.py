@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import platform
 import signal
 import socket
@@ -190,11 +189,10 @@ def describe(client) -> str:
 
 
 def chunks(specs, base, threads: int) -> list[list]:
-    """``specs`` as :func:`runner.group_specs` groups, cut so that there are at least
-    :data:`CHUNKS_PER_THREAD` chunks per worker thread (when there are that many runs)."""
-    size = max(1, math.ceil(len(specs) / max(1, CHUNKS_PER_THREAD * threads)))
-    return [group[i:i + size] for group in runner.group_specs(specs, base)
-            for i in range(0, len(group), size)]
+    """The local pool's work units (:func:`runner.work_units`: groups dealt round-robin,
+    at most ``runner.MAX_TOGETHER`` runs each) for :data:`CHUNKS_PER_THREAD` chunks per
+    worker thread (when there are that many runs)."""
+    return runner.work_units(specs, base, CHUNKS_PER_THREAD * threads)
 
 
 def _work(chunk, data, base, client_versions):
