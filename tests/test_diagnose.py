@@ -499,3 +499,20 @@ def test_compare_report_states_its_baseline_and_takeaways(tmp_path):
         "value": 0.05, "source": "given with --baseline"}
     result = CliRunner().invoke(main, ["compare", "--baseline", "2", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "Error: --baseline must be in [0, 1], got 2" in result.output
+
+
+def test_cli_an_option_the_run_would_ignore_is_refused_before_training():
+    result = run("--epochs", 2, "--batch-size", 32, "--iterations", 100, "--seeds", 1)
+    assert result.exit_code == 2 and "--iterations" in result.output and "would be ignored" in result.output
+    assert "training" not in result.output
+
+
+def test_cli_interrupted_runs_end_with_the_signal_s_exit_code_not_a_diagnosis(monkeypatch):
+    import signal
+
+    from reglab.experiments import runner
+    monkeypatch.setattr(runner, "run_all", lambda *a, **k: [])  # Ctrl-C before any run finished
+    monkeypatch.setattr(runner, "interrupted_by", lambda: signal.SIGTERM)
+    result = run("--seeds", 2, "--iterations", 10)
+    assert result.exit_code == 143
+    assert "interrupted after 0 of 2 run(s); nothing written; exit code 143 (interrupted)" in result.output

@@ -193,7 +193,8 @@ def compare(data_file, dataset, label, n_samples, noise, data_seed, with_dev, tr
     everything = course_records + records
     if not any(r.error is None for r in everything):
         if interrupted and not any(r.error for r in everything):
-            exit_interrupted(f"interrupted before any run finished; nothing to write in {out}/")
+            exit_interrupted(f"interrupted before any run finished; nothing to write in {out}/",
+                             interrupted_by())
         first = next((r.error for r in everything), "interrupted before any run finished")
         raise CommandError(f"no run finished; the first error: {first}")
     names = {s.name: display_name(s) for s in all_settings}

@@ -9,8 +9,9 @@ from click.core import ParameterSource
 from rich.table import Table
 
 from .._validation import check_float
-from .common import (CommandError, console, data_options, guarded, load_data, make_config,
-                         model_options, regularization_options, write_json)
+from .common import (CommandError, check_output_file, check_output_folder, console, data_options,
+                     exit_interrupted, guarded, load_data, make_config, model_options,
+                     refuse_unused_options, regularization_options, write_json)
 from ..experiments.diagnose import choose_baseline, diagnose as diagnose_errors
 
 NUMBER_OPTIONS = ("train_error", "dev_error", "test_error")
@@ -102,6 +103,7 @@ def diagnose(train_error, dev_error, test_error, baseline, threshold, data_file,
     threshold = check_float(threshold, "--threshold", low=0, high=1)
     ctx = click.get_current_context()
     _check_destination(json_out, "--json", "file")
+    check_output_file(json_out, "--json")  # a folder, or one that cannot be written
     given = [name for name in NUMBER_OPTIONS if ctx.params[name] is not None]
     if given:
         training = [p.opts[0] for p in ctx.command.params
@@ -131,7 +133,7 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
                         n_seeds, jobs, with_curve, sizes, out, json_out, baseline, threshold, model):
     from .compare import total_steps
     from ..experiments.learning_curves import check_train_sizes, learning_curve
-    from ..experiments.runner import RunSpec, default_jobs, run_all
+    from ..experiments.runner import RunSpec, default_jobs, interrupted_by, run_all
     from ..experiments.stats import mean_ci
 
     if not with_dev and ctx.get_parameter_source("with_dev") == ParameterSource.COMMANDLINE:
@@ -141,8 +143,10 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise CommandError(f"--jobs must be >= 1, got {jobs}")
+    refuse_unused_options(model)
     if with_curve:
         _check_destination(out, "--out", "folder")
+        check_output_folder(out)
     data = load_data(data_file, dataset, label, n_samples, noise, data_seed, with_dev, train_size,
                      default="breast_cancer", need_dev=True, verb="diagnose")
     if with_curve:
@@ -153,6 +157,9 @@ def _train_and_diagnose(ctx, data_file, dataset, label, n_samples, noise, data_s
     console.print(data.summary(), style="bold")
     with console.status(f"training {n_seeds} run(s)"):
         records = run_all([RunSpec("diagnose", {}, s) for s in seeds], data, config, jobs=jobs)
+    if interrupted_by() is not None:  # run_all returns what finished: not the seeds asked for
+        exit_interrupted(f"interrupted after {len(records)} of {n_seeds} run(s); nothing written",
+                         interrupted_by())
     ok = [r for r in records if r.error is None]
     for r in records:
         if r.error:

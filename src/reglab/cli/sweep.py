@@ -102,7 +102,7 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
                                            "noise": noise, "data_seed": data_seed, "dev": with_dev,
                                            "train_size": train_size})
     if not records:  # every point errs into a record, so none at all means Ctrl-C came first
-        exit_interrupted(f"interrupted before any run finished; nothing new in {out}/")
+        exit_interrupted(f"interrupted before any run finished; nothing new in {out}/", interrupted_by())
     if resume:
         console.print(f"resumed: {n_total - n_new} run(s) already done, {n_new} to run")
     rows = summarize_points(records, grid)
