@@ -162,3 +162,25 @@ def test_learning_curve_steps_the_seeds_of_a_size_together_with_the_errors_of_on
             record = execute(RunSpec(f"n={n}", {}, seed), _subset(field, n, seed), config)
             assert curve.train_error[i, j] == 1.0 - record.train_accuracy
             assert curve.dev_error[i, j] == 1.0 - record.dev_accuracy
+
+
+@pytest.mark.parametrize("engine, jobs", [("fast", 1), ("fast", 2), ("reference", 1)])
+def test_a_bug_in_one_run_keeps_the_runs_its_unit_finished(field, monkeypatch, engine, jobs):
+    """Not a failed run (a ReglabError, recorded) but an unexpected exception: it ends the
+    batch, and the runs of its work unit that finished are still handed to on_done."""
+    base = TrainConfig(layers=(4,), iterations=60, record_every=20, engine=engine)
+    specs = [RunSpec("l2", {"l2": 0.1}, seed) for seed in range(3)]
+    real = runner.execute
+
+    def execute(spec, data, cfg):
+        if spec.seed == 1:
+            raise RuntimeError("a bug in run 1")
+        return real(spec, data, cfg)
+
+    monkeypatch.setattr(runner, "execute", execute)
+    seen = []
+    with pytest.raises(RuntimeError, match="a bug in run 1"):
+        run_all(specs, field, base, jobs=jobs, on_done=lambda r: seen.append(r.seed))
+    if jobs == 1:  # one unit (fast) or one run after another (reference): run 0 is kept, and
+        assert 0 in seen and 1 not in seen  # with the fast engine run 2 as well
+        assert sorted(seen) == ([0, 2] if engine == "fast" else [0])

@@ -243,12 +243,21 @@ def run_on_cluster(specs, data, base, scheduler, *, on_done) -> None:
         data_future = client.scatter(data, broadcast=True, hash=False)
         futures = [client.submit(_work, chunk, data_future, base, versions(), retries=RETRIES,
                                  pure=False) for chunk in chunks(specs, base, threads)]
+        def record(outcome):
+            key = _outcome_key(outcome)
+            if key not in seen:  # a chunk run twice (retried) is logged once
+                seen.add(key)
+                on_done(outcome)
+
         for future in as_completed(futures, loop=client.loop):
-            for outcome in _result(future, client, len(seen), len(specs)):
-                key = _outcome_key(outcome)
-                if key not in seen:  # a chunk run twice (retried) is logged once
-                    seen.add(key)
-                    on_done(outcome)
+            try:
+                outcomes = _result(future, client, len(seen), len(specs))
+            except Exception as exc:  # a bug in a run, after its retries: keep what its chunk finished
+                for outcome in getattr(exc, "finished", ()):
+                    record(outcome)
+                raise
+            for outcome in outcomes:
+                record(outcome)
     except KeyboardInterrupt:
         runner._interrupted_by = runner._interrupted_by or signal.SIGINT
     finally:

@@ -200,7 +200,14 @@ def execute_many(specs, data, base: TrainConfig) -> list:
     """
     specs = list(specs)
     if len(specs) <= 1 or not _all_fast(specs, base):
-        return [_execute_safely(spec, data, base) for spec in specs]
+        results = []
+        for spec in specs:
+            try:
+                results.append(_execute_safely(spec, data, base))
+            except Exception as exc:  # a bug, not a failed run: the runs before it are kept
+                exc.finished = results
+                raise
+        return results
     from ..training.batch import GroupInterrupted, run_together
     _prepare_engine(specs[0].config(base))  # compile or load once, not in every thread
     interrupted = False
@@ -210,16 +217,20 @@ def execute_many(specs, data, base: TrainConfig) -> list:
             outcomes = run_together([lambda s=spec: _execute_safely(s, data, base) for spec in specs])
         except GroupInterrupted as exc:
             outcomes, interrupted = exc.outcomes, True
-    results = []
+    results, failure = [], None
     for outcome in outcomes:
         if isinstance(outcome.error, KeyboardInterrupt) or (outcome.error is None and outcome.value is None):
             interrupted = True  # this run did not finish
             continue
-        if outcome.error is not None:
-            raise outcome.error
+        if outcome.error is not None:  # a bug, not a failed run (those are outcomes)
+            failure = failure or outcome.error
+            continue
         if isinstance(outcome.value, RunRecord):
             outcome.value.seconds = outcome.seconds
         results.append(outcome.value)
+    if failure is not None:
+        failure.finished = results  # the runs of the unit that finished are kept (run_all)
+        raise failure
     if interrupted:
         raise RunsInterrupted(results)
     return results
@@ -416,6 +427,10 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
                 for outcome in getattr(exc, "finished", ()):
                     finish(outcome)
                 _interrupted_by = _interrupted_by or signal.SIGINT
+            except Exception as exc:  # a unit's finished runs are kept before the error ends the batch
+                for outcome in getattr(exc, "finished", ()):
+                    finish(outcome)
+                raise
             return records
         _prepare_engine(base)
         # One BLAS thread and one kernel thread per worker process (worker_init): jobs
@@ -432,6 +447,10 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
                         raise ReglabError(
                             f"a worker process died (killed, or out of memory) after {len(records)} "
                             f"of {len(specs)} run(s) finished; those are kept") from None
+                    except Exception as exc:  # as in this process: the unit's finished runs are kept
+                        for outcome in getattr(exc, "finished", ()):
+                            finish(outcome)
+                        raise
                     for outcome in outcomes:
                         finish(outcome)
         except KeyboardInterrupt:

@@ -50,8 +50,6 @@ class _LockStep:
         self.round = 0
         self.stopped = False
         self.pool = pool
-        self.rounds_run = 0
-        self.largest_round = 0
 
     def submit(self, fn, args):
         slot = {"fn": fn, "args": args, "result": None, "error": None, "cpu": 0.0}
@@ -85,8 +83,6 @@ class _LockStep:
     def _run_round(self) -> None:
         # Called with the lock held; every other live run is waiting on the condition.
         batch, self.waiting = self.waiting, []
-        self.rounds_run += 1
-        self.largest_round = max(self.largest_round, len(batch))
         if self.pool is None or len(batch) == 1:
             for slot in batch:
                 _run_slot(slot)
