@@ -151,13 +151,20 @@ def test_an_interrupted_run_of_a_group_is_not_kept_and_the_finished_ones_are(mon
     assert runner.interrupted_by() is not None
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_learning_curve_steps_the_seeds_of_a_size_together_with_the_errors_of_one_by_one(field, jobs):
+@pytest.mark.parametrize("jobs, sizes", [(1, (20, 40)), (2, (20, 40)), (3, (20, 40)), (2, (40,))])
+def test_learning_curve_steps_the_seeds_of_a_size_together_with_the_errors_of_one_by_one(field, jobs, sizes,
+                                                                                          monkeypatch):
+    from reglab.experiments import learning_curves
     from reglab.experiments.learning_curves import _subset, learning_curve
     config = TrainConfig(layers=(6,), learning_rate=0.5, iterations=200, record_every=50,
                          keep_prob=0.8, engine="fast")
-    curve = learning_curve(field, config, [20, 40], [0, 1, 2], jobs=jobs)
-    for i, n in enumerate((20, 40)):
+    tasks, pool = [], learning_curves.ProcessPoolExecutor
+    # with fewer sizes than jobs a size's seeds are cut into pieces: every job has work
+    monkeypatch.setattr(learning_curves, "ProcessPoolExecutor",
+                        lambda max_workers, **kw: tasks.append(max_workers) or pool(max_workers, **kw))
+    curve = learning_curve(field, config, list(sizes), [0, 1, 2], jobs=jobs)
+    assert tasks == ([] if jobs == 1 else [jobs])
+    for i, n in enumerate(sizes):
         for j, seed in enumerate((0, 1, 2)):
             record = execute(RunSpec(f"n={n}", {}, seed), _subset(field, n, seed), config)
             assert curve.train_error[i, j] == 1.0 - record.train_accuracy

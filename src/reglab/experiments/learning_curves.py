@@ -155,16 +155,19 @@ def learning_curve(data: Dataset, config: TrainConfig, sizes, seeds, *, jobs: in
         raise InputError(f"seeds must be a non-empty list of integers >= 0, got {describe(seeds)}")
     seed_list = [check_int(s, f"seeds[{i}]", low=0) for i, s in enumerate(seed_list)]
     jobs = check_int(jobs, "jobs", low=1)
-    if jobs == 1 or len(counts) == 1:
-        results = [_errors(data, n, seed_list, config) for n in counts.tolist()]
-    else:
-        # One task per size (its seeds stepped together); the runner's initializer: one
-        # BLAS thread each, and workers that die with this process.
+    sizes = counts.tolist()
+    # Tasks: each size's seeds (stepped together), cut into as many pieces as it takes for
+    # every one of the jobs to have work when there are fewer sizes than jobs.
+    pieces = min(len(seed_list), -(-jobs // len(sizes)))
+    tasks = [(n, seed_list[k::pieces]) for n in sizes for k in range(pieces)]
+    if jobs == 1 or len(tasks) == 1:
+        done = [_errors(data, n, part, config) for n, part in tasks]
+    else:  # the runner's initializer: one BLAS thread each, workers that die with this process
         _prepare_engine(config)
-        with ProcessPoolExecutor(max_workers=min(jobs, len(counts)), initializer=worker_init,
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=worker_init,
                                  initargs=(False,)) as pool:
-            sizes = counts.tolist()
-            results = list(pool.map(_errors, [data] * len(sizes), sizes, [seed_list] * len(sizes),
-                                    [config] * len(sizes)))
+            done = list(pool.map(_errors, [data] * len(tasks), *zip(*tasks), [config] * len(tasks)))
+    by_seed = {(n, s): e for (n, part), errs in zip(tasks, done) for s, e in zip(part, errs)}
+    results = [[by_seed[n, s] for s in seed_list] for n in sizes]
     errors = np.array(results, dtype=np.float64).reshape(len(counts), len(seed_list), 2)
     return LearningCurve(counts, tuple(seed_list), errors[..., 0], errors[..., 1], config)
