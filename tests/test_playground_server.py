@@ -355,6 +355,20 @@ def test_cli_playground_refuses_bad_input_and_help_does_not_import_starlette(tmp
     assert "playground" in out and out.strip().endswith("False False")
 
 
+def test_cli_on_a_busy_port_says_so_before_pointing_a_browser_there(monkeypatch):
+    import socket
+    import webbrowser
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["playground", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: --host 127.0.0.1 --port {port}: cannot listen there (")
+    assert "choose another with --port" in result.output and "reglab playground at" not in result.output
+    assert opened == []
+
+
 def test_cli_binds_loopback_and_warns_for_another_host(monkeypatch):
     import reglab.playground.server as server
     calls = []

@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import re
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from threadpoolctl import threadpool_limits
 
-from .._validation import ReglabError
+from .._validation import InputError, ReglabError
 from ..data import load_file
 from ..nn.activations import ACTIVATIONS
 from ..nn.initializers import INITIALIZERS
@@ -325,9 +326,17 @@ def serve(data_file=None, *, host: str = "127.0.0.1", port: int = 8050, open_bro
 
     import uvicorn
 
-    app = create_app(data_file)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    log(f"reglab playground at {url} (Ctrl-C stops it)")
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Bind before saying where the page is: on a busy port uvicorn would log the error and
+    # exit 3 itself, after the browser had been sent to whatever listens there.
+    try:
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise InputError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
+                         f"another program may hold the port: choose another with --port") from None
+    with sock:
+        app = create_app(data_file)
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+        log(f"reglab playground at {url} (Ctrl-C stops it)")
+        if open_browser:
+            threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
