@@ -312,3 +312,18 @@ def test_predict_answers_in_the_files_own_labels(tmp_path):
     result = run("predict", model, wrong, "--label", "label")
     assert result.exit_code == 2
     assert "the labels of" in result.output and "must be among the network's classes (2, 5), got 3" in result.output
+
+
+def test_predict_refuses_a_model_whose_recorded_classes_do_not_fit_its_network(tmp_path):
+    from reglab import save_network
+
+    model = tmp_path / "m.npz"
+    assert run("train", "--dataset", "moons", "--iterations", 20, "--save", model).exit_code == 0
+    net, _ = load_network(model)
+    bad = tmp_path / "bad.npz"
+    save_network(bad, net, extra={"classes": ["cat"]})  # one name for two classes
+    points = tmp_path / "points.npz"
+    np.savez(points, X=np.zeros((3, 2)))
+    result = run("predict", bad, points)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"Error: {bad} records the classes ['cat'], but its network has 2" in result.output

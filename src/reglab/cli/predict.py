@@ -47,6 +47,9 @@ def predict(model, inputs, label, out):
     net, metadata = load_network(model)
     # what train --save recorded: the file's label values, when they were encoded to 0..K-1
     classes = (metadata.get("extra") or {}).get("classes")
+    if classes and (not isinstance(classes, list) or len(classes) != net.n_classes):
+        raise CommandError(f"{model} records the classes {classes!r}, but its network has "
+                           f"{net.n_classes}; the file was not written by reglab train --save")
     names = [str(c) for c in classes] if classes else [str(k) for k in range(net.n_classes)]
     path = Path(inputs)
     if path.suffix.lower() == ".csv":
