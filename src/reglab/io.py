@@ -60,19 +60,32 @@ def save_network(path, network: Network, *, config=None, extra: dict | None = No
         "config": None if config is None else config.to_dict(),
         "extra": extra or {},
     }
+    # np.savez adds ".npz" to a name without it: the temporary name keeps the suffix
+    write_whole(path, lambda f: np.savez(f, metadata=np.array(json.dumps(metadata)), **network.params()),
+                suffix=".tmp.npz")
+    return path
+
+
+def write_whole(path, write, *, suffix: str = ".tmp") -> None:
+    """Write the file ``path`` whole: ``write(tmp)`` writes a temporary file beside it, which
+    then replaces ``path`` (a kill or a full disk leaves the old file, never half a new one).
+
+    The parent folder is created; a path that exists and is not a regular file (a device
+    such as /dev/null) is written through; an OSError names ``path``, not the temporary file.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():  # a device such as /dev/null: written through
-        np.savez(path, metadata=np.array(json.dumps(metadata)), **network.params())
-        return path
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    try:  # written whole, then renamed: a kill or a full disk never leaves half a model
-        np.savez(tmp, metadata=np.array(json.dumps(metadata)), **network.params())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{suffix}")
+    try:
+        if path.exists() and not path.is_file():
+            write(path)
+            return
+        write(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 def load_network(path) -> tuple[Network, dict]:

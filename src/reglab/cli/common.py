@@ -268,21 +268,11 @@ def write_json(path, payload: dict) -> None:
 
 
 def write_text(path, text: str) -> None:
-    """Write ``text``, creating the parent folder. A regular file is replaced whole (a
-    full disk or a kill leaves the old file, never half a new one)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if path.exists() and not path.is_file():  # /dev/stdout, /dev/full...: write through
-            path.write_text(text)
-            return
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except OSError as exc:  # name the file the user asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``text``, creating the parent folder; a regular file is replaced whole
+    (:func:`reglab.io.write_whole`)."""
+    from ..io import write_whole
+
+    write_whole(path, lambda f: Path(f).write_text(text))
 
 
 def _apply(fn, options):

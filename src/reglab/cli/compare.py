@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from io import StringIO
 import dataclasses
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 from click.core import ParameterSource
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..io import write_whole
 from ..experiments import course
 from .._validation import check_float
 from .common import (exit_interrupted, FLOAT_LIST, CommandError, CommandFailed, augment_options, console, data_options,
@@ -51,17 +53,19 @@ def write_csv(path: Path, records) -> None:
     fields = ["setting", "fold", "seed", "l2", "l1", "keep_prob", "train_accuracy", "dev_accuracy",
               "test_accuracy", "gap", "weight_norm", "near_zero", "seconds", "steps",
               "stop_reason", "error"]
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(fields)
-        for r in records:
-            keep = r.params.get("keep_prob", 1.0)
-            writer.writerow([r.group, "" if r.fold is None else r.fold, r.seed, r.params.get("l2", 0.0),
-                             r.params.get("l1", 0.0),
-                             ",".join(map(str, keep)) if isinstance(keep, list) else keep,
-                             r.train_accuracy, r.dev_accuracy, r.test_accuracy, r.gap,
-                             r.weight_norm, r.near_zero, r.seconds, r.steps, r.stop_reason,
-                             r.error or ""])
+    f = StringIO()  # then written whole: a kill never leaves half a results.csv
+    writer = csv.writer(f)
+    writer.writerow(fields)
+    for r in records:
+        keep = r.params.get("keep_prob", 1.0)
+        writer.writerow([r.group, "" if r.fold is None else r.fold, r.seed, r.params.get("l2", 0.0),
+                         r.params.get("l1", 0.0),
+                         ",".join(map(str, keep)) if isinstance(keep, list) else keep,
+                         r.train_accuracy, r.dev_accuracy, r.test_accuracy, r.gap,
+                         r.weight_norm, r.near_zero, r.seconds, r.steps, r.stop_reason,
+                         r.error or ""])
+    text = f.getvalue()  # csv ends its lines with \r\n: written as they are
+    write_whole(path, lambda t: Path(t).write_text(text, newline=""))
 
 
 @click.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from io import StringIO
 import dataclasses
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from .common import check_output_folder, lock_output, refuse_unused_options, war
 from .cluster import open_cluster, scheduler_option
 from .compare import CV_HELP, progress_bar, total_steps
 from .compare_report import interval_phrase, print_table
+from ..io import write_whole
 from ..experiments.cv import CV_CAVEAT, check_cv, cv_record, fold_data, sample_phrase
 from ..experiments.compare import check_fits
 from ..experiments.sweep import Grid, first_seed_networks, label as point_label, run_sweep, summarize_points
@@ -151,15 +153,17 @@ def sweep(data_file, dataset, label, n_samples, noise, data_seed, with_dev, trai
 
 
 def _write_csv(path, records, grid):
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["point", *grid.names, "fold", "seed", "train_accuracy", "dev_accuracy",
-                         "test_accuracy", "weight_norm", "near_zero", "seconds", "error"])
-        for r in records:
-            values = [",".join(map(str, v)) if isinstance(v, list) else v
-                      for v in (r.params.get(n) for n in grid.names)]
-            writer.writerow([r.group, *values, "" if r.fold is None else r.fold, r.seed, r.train_accuracy, r.dev_accuracy,
-                             r.test_accuracy, r.weight_norm, r.near_zero, r.seconds, r.error or ""])
+    f = StringIO()  # then written whole: a kill never leaves half a results.csv
+    writer = csv.writer(f)
+    writer.writerow(["point", *grid.names, "fold", "seed", "train_accuracy", "dev_accuracy",
+                     "test_accuracy", "weight_norm", "near_zero", "seconds", "error"])
+    for r in records:
+        values = [",".join(map(str, v)) if isinstance(v, list) else v
+                  for v in (r.params.get(n) for n in grid.names)]
+        writer.writerow([r.group, *values, "" if r.fold is None else r.fold, r.seed, r.train_accuracy, r.dev_accuracy,
+                         r.test_accuracy, r.weight_norm, r.near_zero, r.seconds, r.error or ""])
+    text = f.getvalue()  # csv ends its lines with \r\n: written as they are
+    write_whole(path, lambda t: Path(t).write_text(text, newline=""))
 
 
 def _figures(out, data, grid, rows, records, held):

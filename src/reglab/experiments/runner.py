@@ -549,9 +549,9 @@ class RunLog:
         return [record for record, _ in kept.values()]
 
     def _replace(self, text: str) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.path)
+        from ..io import write_whole
+
+        write_whole(self.path, lambda f: Path(f).write_text(text))
 
     def append(self, record: RunRecord) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 
 from .._validation import InputError, check_float, check_sizes
 from ..nn.dropout import check_keep_probs
-from ..io import load_network, save_network
+from ..io import load_network, save_network, write_whole
 from .cv import check_cv, cv_record
 from .results import Runs
 from .runner import RunLog, RunSpec, folder_lock, run_all
@@ -139,9 +138,7 @@ def _read_signature(path: Path):
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)  # a kill leaves the old file or the new one, never half of one
+    write_whole(path, lambda f: Path(f).write_text(text))  # a kill leaves the old file or the new one
 
 
 def check_model(path: Path, point: dict, base: TrainConfig, n_features: int):
