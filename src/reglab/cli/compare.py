@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-from io import StringIO
 import dataclasses
 import time
+from io import StringIO
 from pathlib import Path
 
 import click
