@@ -107,6 +107,19 @@ def test_augmentation_feeds_the_same_batches(moons, augment, mode):
     assert_same_run(fast, ref, moons.X_test)
 
 
+def test_augmented_chunks_cut_by_their_size_feed_the_same_batches(moons, monkeypatch):
+    # 200 numbers per chunk: 240 examples of 2 features hold one step, mini-batches of 32
+    # three steps, so chunks end between evaluations and inside epochs (the short last batch).
+    from reglab.training import fast as fast_module
+    monkeypatch.setattr(fast_module, "_AUGMENTED_ELEMENTS", 200)
+    for extra in ({"iterations": 40}, {"epochs": 3, "batch_size": 32}):
+        config = TrainConfig(layers=(8, 4), record_every=10, augment="jitter:0.05",
+                             seed=2, keep_prob=0.9, **extra)
+        fast, ref = run_both(moons.X_train, moons.y_train, config, X_dev=moons.X_dev,
+                             y_dev=moons.y_dev, symmetries=moons.symmetries, dataset_name=moons.name)
+        assert_same_run(fast, ref, moons.X_test)
+
+
 def test_image_augmentation_with_mini_batches(digits):
     X, y, X_dev, y_dev, shape = digits
     config = TrainConfig(layers=(32,), epochs=2, batch_size=64, augment="shift:1", seed=1,

@@ -13,7 +13,7 @@ the numbers of the reference's per-step, per-layer ``rng.random((m, n))``
 calls, in the same order, and the generator moved on by the count drawn); the
 course's masks are the reference sampler's own arrays; mini-batch orders come
 from the shuffle generator once per epoch; the augmenter runs in Python on each
-batch (one compiled step per batch then). Inside a group of runs stepped
+batch, and a chunk's augmented batches go to the kernel stacked. Inside a group of runs stepped
 together (:mod:`reglab.training.batch`) each chunk goes through the group.
 What differs is only the order of the sums inside the products, so costs agree
 with the reference to about 1e-12 relative (tests hold them to 1e-9).
@@ -59,6 +59,10 @@ def _kernels():
 
 
 _READY: set = set()
+
+#: The most numbers of augmented examples a chunk holds (16 MB of float64): the chunk of
+#: steps between two evaluations is cut shorter when its augmented batches would exceed it.
+_AUGMENTED_ELEMENTS = 1 << 21
 
 
 def prepare(dtype) -> None:
@@ -163,10 +167,14 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     no_lanes = np.zeros(20, np.uint64)
     no_masks = np.zeros(1, np.bool_)
     progress = np.zeros(2, np.int64)
+    per_step = min(m, config.batch_size or m)
+    no_xt = np.zeros((X.shape[1], 1), dtype)  # the gathered path reads X only
     step, reason = 0, None
     try:
         while step < n_steps and reason is None:
-            end = step + 1 if augmenter is not None else _chunk_end(step, n_steps, record_every)
+            end = _chunk_end(step, n_steps, record_every)
+            if augmenter is not None:  # the chunk's augmented batches are held at once
+                end = min(end, step + max(1, _AUGMENTED_ELEMENTS // (per_step * X.shape[1])))
             count = end - step
             if batches is not None:
                 rows = [batches.rows(s) for s in range(step, end)]
@@ -176,11 +184,17 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
                 sizes, idx = np.full(count, m, np.int64), np.zeros(1, np.int64)
             Xs, XTs, ys, gather = X, XT, y, batches is not None
             if augmenter is not None:
-                Xb, yb = (X[idx], y[idx]) if gather else (X, y)
-                Xb, yb = augmenter.transform(Xb, yb, augment_rng)
-                Xs = np.require(Xb, dtype, ["C", "W"])
-                XTs, ys, gather = np.require(Xs.T, dtype, ["C", "W"]), np.require(yb, np.int64, ["C", "W"]), False
-                sizes = np.array([len(Xs)], np.int64)
+                # Every step's batch transformed in step order, as the reference does one
+                # step at a time (the augmenter's generator is the only stream it uses), then
+                # stacked: step t trains on rows starts[t]:starts[t] + sizes[t] of the stack.
+                pieces = [augmenter.transform(X[r], y[r], augment_rng) if gather
+                          else augmenter.transform(X, y, augment_rng)
+                          for r in (rows if gather else [None] * count)]
+                Xs = np.require(np.concatenate([p[0] for p in pieces]), dtype, ["C", "W"])
+                ys = np.require(np.concatenate([p[1] for p in pieces]), np.int64, ["C", "W"])
+                XTs, gather = no_xt, True
+                sizes = np.array([len(p[0]) for p in pieces], np.int64)
+                idx = np.arange(len(Xs), dtype=np.int64)
             if sampler is not None and not fresh:
                 masks, offsets = _course_masks(sampler, sizes, widths)
             else:
