@@ -168,6 +168,7 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
     """The kernel draws the run's stream itself: the generator, moved on by the count it
     reports, is where the reference's draws leave it."""
     from reglab.training import _kernels as k
+    from reglab.training._blas import gemm_address
     from reglab.training._random import lanes_from
     from reglab.training.fast import prepare
     prepare("float64")
@@ -181,7 +182,7 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
     k.run_steps(*k.pack(W, b), X, X.T.copy(), np.array([0, 1, 0, 1, 1, 0]), one, one * 0, one * 6, False,
                 np.zeros(2, np.int64), keep, keep, lanes_from(ours.bit_generator), True,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_), np.array([0.1, 0, 0, 0.01, 1]),
-                False, np.empty(1), 0, progress)
+                False, np.empty(1), 0, progress, gemm_address("float64"))
     theirs(6, (5, 4))
     assert progress[1] == 6 * 9
     ours.bit_generator.advance(int(progress[1]))

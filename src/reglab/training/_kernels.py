@@ -4,8 +4,8 @@ One call runs a chunk of consecutive gradient-descent steps, each exactly the
 reference step of :func:`reglab.training.loop.train`: forward with inverted
 dropout, cost (loss from logits plus penalties), backward, update. Activations
 are held as ``(units, examples)`` (the course's layout) so that the inner loops
-run over examples, which vectorize even when a layer has 1 to 20 units; layers
-whose weight matrix is large go through BLAS (``np.dot``) instead.
+run over examples, which vectorize even when a layer has 1 to 20 units; the
+products go through BLAS (:mod:`._blas`).
 
 Every element-wise formula is written as the reference writes it, operation for
 operation (``(H * D) / p``, ``(lambd * W) / m``, ``W - lr * dW``), so the only
@@ -23,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._blas import forward_product, input_product, weight_product
 from ._random import LANES, uniforms
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
@@ -46,24 +47,6 @@ def unpack(flat, weights, biases) -> None:
         for a in (W, b):
             a.ravel()[...] = flat[pos:pos + a.size]  # ravel of a C array is a view
             pos += a.size
-
-
-@njit(cache=True, error_model="numpy")
-def _forward_product(W, A, Z):
-    """``Z = W @ A`` (reference: ``A @ W.T``, the bias added after), ``Z`` is ``(n_out, m)``."""
-    np.dot(W, A, Z)
-
-
-@njit(cache=True, error_model="numpy")
-def _weight_product(dZ, A, G):
-    """``G = dZ @ A.T`` (reference: ``dZ.T @ A_prev``), summed over examples."""
-    np.dot(dZ, A.T, G)
-
-
-@njit(cache=True, error_model="numpy")
-def _input_product(W, dZ, dA):
-    """``dA = W.T @ dZ`` (reference: ``dZ @ W``), ``dA`` is ``(n_in, m)``."""
-    np.dot(W.T, dZ, dA)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -207,7 +190,7 @@ def _output(Z, y, dZ, softmax, one):
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, keep64, lanes, fresh,
-              masks, mask_off, fail_masks, consts, softmax, costs, first, progress):
+              masks, mask_off, fail_masks, consts, softmax, costs, first, progress, gemm):
     """Run ``len(starts)`` steps in place on ``Ws``/``bs``; costs go to ``costs[first + t]``.
 
     Parameters
@@ -232,6 +215,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     progress : ``progress[0]`` is set to the number of steps whose update is made,
         after each step (what a Ctrl-C that arrives during the call leaves behind)
     consts : ``[learning_rate, l2, l1, leaky slope, 1]`` in the compute dtype
+    gemm : the address of BLAS's gemm for the compute dtype (:func:`._blas.gemm_address`)
 
     Returns
     -------
@@ -311,7 +295,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         for l in range(L):
             W = Ws[l]
             H = Hb[l]
-            _forward_product(W, ins[l], H)
+            forward_product(gemm, W, ins[l], H)
             if l == L - 1:
                 _add_bias(H, bs[l])
                 logits = H
@@ -364,9 +348,9 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             A_prev = ins[l]
             if l > 0:
                 dA = dAb[l]
-                _input_product(W, dZ, dA)  # with W before its update
+                input_product(gemm, W, dZ, dA)  # with W before its update
             G = Gs[l]
-            _weight_product(dZ, A_prev, G)
+            weight_product(gemm, dZ, A_prev, G)
             for j in range(W.shape[0]):
                 for k in range(W.shape[1]):
                     w = W[j, k]

@@ -84,7 +84,8 @@ def prepare(dtype) -> None:
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
                 np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(20, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
-                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64))
+                np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64),
+                _gemm(dtype))
     _READY.add(dtype)
 
 
@@ -120,6 +121,11 @@ def _course_masks(sampler: CourseMasks, sizes, widths) -> tuple[np.ndarray, np.n
                           for d, p in zip(masks, sampler.keep_probs) if p < 1)
         offsets[t] = where[mb]
     return np.concatenate(blocks), offsets
+
+
+def _gemm(dtype) -> int:
+    from ._blas import gemm_address
+    return gemm_address(dtype)
 
 
 def _lanes_from(bit_generator):
@@ -167,6 +173,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     no_lanes = np.zeros(20, np.uint64)
     no_masks = np.zeros(1, np.bool_)
     progress = np.zeros(2, np.int64)
+    gemm = _gemm(dtype)
     per_step = min(m, config.batch_size or m)
     no_xt = np.zeros((X.shape[1], 1), dtype)  # the gathered path reads X only
     step, reason = 0, None
@@ -208,7 +215,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
             done = call_kernel(k.run_steps, params, shapes, Xs, XTs, ys, idx, starts, sizes, gather, act_codes, keep_arr,
                                keep64, lanes, fresh, masks, offsets, fail_masks, consts, softmax,
-                               history.costs, step, progress)
+                               history.costs, step, progress, gemm)
             if fresh:
                 sampler.rng.bit_generator.advance(int(progress[1]))
             k.unpack(params, weights, biases)  # evaluate, fail and the network read these
