@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from ._blas import forward_product, input_product, weight_product
+from ._exact import divide
 from ._random import LANES, uniforms
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
@@ -82,16 +83,27 @@ def _expit(x):
 
 @njit(cache=True, error_model="numpy")
 def _apply_mask(H, D, off, A, p, one):
-    """``A = (H * D) / p`` row by row, the mask's ``(n, m)`` block at ``D[off:]``
-    (``A`` may be ``H``): contiguous rows, so the division vectorizes."""
+    """``A = (H * D) / p`` row by row, the mask's ``(n, m)`` block at ``D[off:]``.
+
+    The division is :func:`._exact.divide` (a multiply, rounded as the division).
+    ``A`` is ``H`` for the backward pass (``dA`` in place): that case has its own
+    loop, since a loop reading one array and writing another that may be the same
+    one fails LLVM's overlap check and runs scalar.
+    """
     n, m = H.shape
     zero = one - one
+    q = one / p
+    same = H.ctypes.data == A.ctypes.data
     for j in range(n):
-        h = H[j]
-        a = A[j]
         d = D[off + j * m:off + (j + 1) * m]
-        for i in range(m):
-            a[i] = (h[i] * (one if d[i] else zero)) / p
+        a = A[j]
+        if same:
+            for i in range(m):
+                a[i] = divide(a[i] * (one if d[i] else zero), p, q)
+        else:
+            h = H[j]
+            for i in range(m):
+                a[i] = divide(h[i] * (one if d[i] else zero), p, q)
 
 
 @njit(cache=True, error_model="numpy")
