@@ -81,29 +81,13 @@ def _expit(x):
     return 1.0 / (1.0 + math.exp(-x))  # scipy.special.expit's formula
 
 
-@njit(cache=True, error_model="numpy")
-def _apply_mask(H, D, off, A, p, one):
-    """``A = (H * D) / p`` row by row, the mask's ``(n, m)`` block at ``D[off:]``.
-
-    The division is :func:`._exact.divide` (a multiply, rounded as the division).
-    ``A`` is ``H`` for the backward pass (``dA`` in place): that case has its own
-    loop, since a loop reading one array and writing another that may be the same
-    one fails LLVM's overlap check and runs scalar.
-    """
-    n, m = H.shape
+@njit(cache=True, error_model="numpy", inline="always")
+def _mask_row(h, a, d, p, q, one):
+    """``a = (h * d) / p`` for one row (``a`` may be ``h``); the division is
+    :func:`._exact.divide`, a multiply rounded as the division."""
     zero = one - one
-    q = one / p
-    same = H.ctypes.data == A.ctypes.data
-    for j in range(n):
-        d = D[off + j * m:off + (j + 1) * m]
-        a = A[j]
-        if same:
-            for i in range(m):
-                a[i] = divide(a[i] * (one if d[i] else zero), p, q)
-        else:
-            h = H[j]
-            for i in range(m):
-                a[i] = divide(h[i] * (one if d[i] else zero), p, q)
+    for i in range(len(a)):
+        a[i] = divide(h[i] * (one if d[i] else zero), p, q)
 
 
 @njit(cache=True, error_model="numpy")
@@ -116,53 +100,62 @@ def _add_bias(Z, b):
 
 
 @njit(cache=True, error_model="numpy")
-def _activate(H, b, code, slope):
-    """In place: ``H = g(H + b)``, the bias and the activation in one pass per row."""
+def _activate(H, b, code, slope, masked, D, off, A, p, one):
+    """In place: ``H = g(H + b)``; with ``masked``, also ``A = (H * D) / p`` (inverted
+    dropout, the mask's ``(n, m)`` block at ``D[off:]``). One row at a time: the row's
+    mask is applied while the row is in the first-level cache."""
     n, m = H.shape
+    q = one / p
     for j in range(n):
         bj = b[j]
+        h = H[j]
         if code == 0:
             for i in range(m):
-                z = H[j, i] + bj
-                H[j, i] = z if not z < 0.0 else 0.0  # np.maximum(Z, 0.0), NaN kept
+                z = h[i] + bj
+                h[i] = z if not z < 0.0 else 0.0  # np.maximum(Z, 0.0), NaN kept
         elif code == 1:
             for i in range(m):
-                z = H[j, i] + bj
-                H[j, i] = z if z > 0 else slope * z
+                z = h[i] + bj
+                h[i] = z if z > 0 else slope * z
         elif code == 2:
             for i in range(m):
-                H[j, i] = math.tanh(H[j, i] + bj)
+                h[i] = math.tanh(h[i] + bj)
         else:
             for i in range(m):
-                H[j, i] = _expit(H[j, i] + bj)
+                h[i] = _expit(h[i] + bj)
+        if masked:
+            _mask_row(h, A[j], D[off + j * m:off + (j + 1) * m], p, q, one)
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_backward(dA, H, code, one, slope):
-    """In place: ``dA`` becomes ``dZ = dA * g'(Z)`` as the reference writes it.
+def _activation_backward(dA, H, code, one, slope, masked, D, off, p):
+    """In place: ``dA`` becomes ``dZ = dA * g'(Z)`` as the reference writes it, after
+    ``dA = (dA * D) / p`` with ``masked`` (one row at a time, as :func:`_activate`).
 
-    ``H = g(Z)``; for relu and leaky relu ``H > 0`` exactly where ``Z > 0``.
+    ``H = g(Z)``; for relu and leaky relu ``H > 0`` exactly where ``Z > 0``. The
+    in-place mask reads and writes one array (a loop from one array into another
+    that may be the same fails LLVM's overlap check and runs scalar).
     """
     n, m = dA.shape
     zero = 0.0 * one
-    if code == 0:
-        for j in range(n):
+    q = one / p
+    for j in range(n):
+        a = dA[j]
+        h = H[j]
+        if masked:
+            _mask_row(a, a, D[off + j * m:off + (j + 1) * m], p, q, one)
+        if code == 0:
             for i in range(m):
-                dA[j, i] = dA[j, i] * (one if H[j, i] > 0 else zero)
-    elif code == 1:
-        for j in range(n):
+                a[i] = a[i] * (one if h[i] > 0 else zero)
+        elif code == 1:
             for i in range(m):
-                dA[j, i] = dA[j, i] * (one if H[j, i] > 0 else slope)
-    elif code == 2:
-        for j in range(n):
+                a[i] = a[i] * (one if h[i] > 0 else slope)
+        elif code == 2:
             for i in range(m):
-                h = H[j, i]
-                dA[j, i] = dA[j, i] * (one - h * h)
-    else:
-        for j in range(n):
+                a[i] = a[i] * (one - h[i] * h[i])
+        else:
             for i in range(m):
-                h = H[j, i]
-                dA[j, i] = dA[j, i] * h * (one - h)
+                a[i] = a[i] * h[i] * (one - h[i])
 
 
 @njit(cache=True, error_model="numpy")
@@ -312,22 +305,22 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                 _add_bias(H, bs[l])
                 logits = H
                 break
-            _activate(H, bs[l], acts[l], slope)
-            Hs.append(H)
             p = keep[l]
             n = H.shape[0]
-            if p < 1:
+            masked = p < 1
+            if masked:
                 doff[l] = off
-                A = Ab[l]
                 if fresh:
                     uniforms(lanes, spare, used, U, mb * n)
                     p64 = keep64[l]
                     for j in range(n):  # U is in the reference's (m, n) draw order
                         for i in range(mb):
                             Dm[off + j * mb + i] = U[i * n + j] < p64
-                _apply_mask(H, Dm, off, A, p, one)
+            _activate(H, bs[l], acts[l], slope, masked, Dm, off, Ab[l], p, one)
+            Hs.append(H)
+            if masked:
                 off += mb * n
-                ins.append(A)
+                ins.append(Ab[l])
             else:
                 ins.append(H)
         drawn = off - (mask_off[t] if not fresh else 0)
@@ -377,9 +370,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             if l == 0:
                 break
             p = keep[l - 1]
-            if p < 1:
-                _apply_mask(dA, Dm, doff[l - 1], dA, p, one)
-            _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope)
+            _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope, p < 1, Dm, doff[l - 1], p)
             dZ = dA
         progress[0] = t + 1
         progress[1] = used[1]
