@@ -24,9 +24,12 @@ import numpy as np
 from numba import njit
 
 from ._random import LANES, uniforms
+from ._vmath import exp as vexp
+from ._vmath import log1p as vlog1p
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
+_LN2 = math.log(2.0)
 
 
 def pack(weights, biases) -> tuple[np.ndarray, np.ndarray]:
@@ -170,24 +173,46 @@ def _activation_backward(dA, H, code, one, slope):
                 dA[j, i] = dA[j, i] * h * (one - h)
 
 
+@njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
+def _add(a, b):
+    """``a + b`` that LLVM may reorder: a loop summing with it vectorizes (the other
+    operations of the loop keep their exact IEEE order)."""
+    return a + b
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_output(Z, y, dZ):
+    """The sigmoid output of :func:`_output`: one loop over examples, vector code.
+
+    It calls :mod:`._vmath`'s ``exp``/``log1p``, not the C library's (calls that
+    no loop vectorizes); with them this loop is a third of its former time.
+    """
+    m = Z.shape[1]
+    total = 0.0
+    for i in range(m):
+        z = float(Z[0, i])
+        # One exp serves the loss and the sigmoid: e = exp(-|z|).
+        e = vexp(-abs(z))
+        loss = vlog1p(e) + max(z, 0.0)  # numpy's logaddexp(0, z)
+        loss = _LN2 if z == 0.0 else loss
+        total = _add(total, loss - y[i] * z)
+        proba = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+        dZ[0, i] = proba - y[i]
+    return total / m
+
+
 @njit(cache=True, error_model="numpy")
 def _output(Z, y, dZ, softmax, one):
-    """Mean loss from logits ``Z`` ``(n_out, m)``; ``dZ`` gets ``proba - onehot(y)``."""
+    """Mean loss from logits ``Z`` ``(n_out, m)``; ``dZ`` gets ``proba - onehot(y)``.
+
+    The softmax keeps the C library's ``exp``/``log``: vectorizing it (one pass per
+    class) cut its time from about 4 to 2 us on 10 classes x 64 examples, under 1%
+    of such a step, and added 0.2-0.3 s of compilation.
+    """
+    if not softmax:
+        return _sigmoid_output(Z, y, dZ)
     n_out, m = Z.shape
     total = 0.0
-    if not softmax:
-        for i in range(m):
-            z = float(Z[0, i])
-            # One exp serves the loss and the sigmoid: e = exp(-|z|).
-            e = math.exp(-abs(z))
-            if z == 0.0:
-                loss = math.log(2.0)
-            else:
-                loss = math.log1p(e) + max(z, 0.0)  # numpy's logaddexp(0, z)
-            total += loss - y[i] * z
-            proba = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
-            dZ[0, i] = proba - y[i]
-        return total / m
     for i in range(m):
         top = Z[0, i]
         for j in range(1, n_out):
