@@ -26,6 +26,8 @@ from numba import njit
 from ._blas import forward_product, input_product, weight_product
 from ._exact import divide
 from ._random import LANES, uniforms
+from ._vmath import exp as vexp
+from ._vmath import log1p as vlog1p
 
 # Reductions may be reordered (vectorized); no flag that would change NaN/inf handling.
 _FLAGS = {"reassoc", "contract"}
@@ -158,24 +160,51 @@ def _activation_backward(dA, H, code, one, slope, masked, D, off, p):
                 a[i] = a[i] * h[i] * (one - h[i])
 
 
+_LN2 = math.log(2.0)  # numpy's logaddexp(0, 0) = 0 + LOGE2
+
+
+@njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
+def _add(a, b):
+    """``a + b`` that LLVM may reorder: a loop summing with it vectorizes (the other
+    operations of the loop keep their exact IEEE order)."""
+    return a + b
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_output(Z, y, dZ):
+    """The sigmoid output of :func:`_output`: one loop over examples, vector code.
+
+    It calls :mod:`._vmath`'s ``exp``/``log1p``, not the C library's (calls that
+    no loop vectorizes); with them this loop is a third of its former time. They
+    are within 1 ulp of the C library's: besides the summation orders, the one
+    source of rounding differences from the reference.
+    """
+    m = Z.shape[1]
+    total = 0.0
+    for i in range(m):
+        z = float(Z[0, i])
+        # One exp serves the loss and the sigmoid: e = exp(-|z|).
+        e = vexp(-abs(z))
+        loss = vlog1p(e) + max(z, 0.0)  # numpy's logaddexp(0, z)
+        loss = _LN2 if z == 0.0 else loss
+        total = _add(total, loss - y[i] * z)
+        proba = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+        dZ[0, i] = proba - y[i]
+    return total / m
+
+
 @njit(cache=True, error_model="numpy")
 def _output(Z, y, dZ, softmax, one):
-    """Mean loss from logits ``Z`` ``(n_out, m)``; ``dZ`` gets ``proba - onehot(y)``."""
+    """Mean loss from logits ``Z`` ``(n_out, m)``; ``dZ`` gets ``proba - onehot(y)``.
+
+    The softmax keeps the C library's ``exp``/``log``: vectorizing it (one pass per
+    class) cut its time from 4-9 to 2 us on 10 classes x 64 examples, under 1% of
+    such a step (digits), and added 0.2-0.3 s of compilation.
+    """
+    if not softmax:
+        return _sigmoid_output(Z, y, dZ)
     n_out, m = Z.shape
     total = 0.0
-    if not softmax:
-        for i in range(m):
-            z = float(Z[0, i])
-            # One exp serves the loss and the sigmoid: e = exp(-|z|).
-            e = math.exp(-abs(z))
-            if z == 0.0:
-                loss = math.log(2.0)
-            else:
-                loss = math.log1p(e) + max(z, 0.0)  # numpy's logaddexp(0, z)
-            total += loss - y[i] * z
-            proba = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
-            dZ[0, i] = proba - y[i]
-        return total / m
     for i in range(m):
         top = Z[0, i]
         for j in range(1, n_out):
