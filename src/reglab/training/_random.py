@@ -129,20 +129,22 @@ def _rows(typingctx, h, l, k, limit, out, at, stride, n):
             ah, al, ch, cl = (builder.load(builder.gep(data[2], [ir.Constant(i64, first + i)]))
                               for i in range(4))
             hidden = builder.asm(ir.FunctionType(i64, [i64]), "", "=r,0", [al], False)
-            return [splat(v) for v in (ah, al, ch, cl)] + [builder.and_(splat(al), m32),
-                                                            builder.lshr(splat(hidden), s32)]
+            return [splat(v) for v in (ah, al, ch)] + [builder.and_(splat(al), m32),
+                                                       builder.lshr(splat(hidden), s32),
+                                                       builder.and_(splat(cl), m32), builder.lshr(splat(cl), s32)]
 
         def affine(sh, sl, c):
-            ah, al, ch, cl, b0, b1 = c
+            # s_lo * a_lo + c_lo on 32-bit pieces (each sum below fits in 64 bits), then
+            # the high half's other terms.
+            ah, al, ch, b0, b1, c0, c1 = c
             a0, a1 = builder.and_(sl, m32), builder.lshr(sl, s32)
-            t = builder.add(builder.mul(a1, b0), builder.lshr(builder.mul(a0, b0), s32))
+            p00 = builder.add(builder.mul(a0, b0), c0)
+            t = builder.add(builder.add(builder.mul(a1, b0), builder.lshr(p00, s32)), c1)
             w = builder.add(builder.and_(t, m32), builder.mul(a0, b1))
             high = builder.add(builder.add(builder.mul(a1, b1), builder.lshr(t, s32)), builder.lshr(w, s32))
-            low = builder.mul(sl, al)
-            lo = builder.add(low, cl)
-            carry = builder.zext(builder.icmp_unsigned("<", lo, low), vec)
+            lo = builder.or_(builder.shl(w, s32), builder.and_(p00, m32))
             hi = builder.add(builder.add(high, builder.mul(sh, al)), builder.mul(sl, ah))
-            return builder.add(builder.add(hi, ch), carry), lo
+            return builder.add(hi, ch), lo
 
         step, jump, below = constants(0), constants(4), splat(limit)
         hs = cgutils.alloca_once_value(builder, builder.load(h_ptr, align=8))
