@@ -37,21 +37,26 @@ from numba.extending import intrinsic
 MULTIPLIER = (2549297995355413924 << 64) + 4865540595714422341
 #: Examples drawn together (lanes): four AVX-512 vectors of eight 64-bit lanes.
 GROUP = 32
+#: Length of :func:`lanes_from`'s array: the state, the lanes' constants, the lanes.
+STREAM = 6 + 8 + 2 * GROUP
 _M128 = (1 << 128) - 1
 _M64 = (1 << 64) - 1
 
 
 def lanes_from(bit_generator) -> np.ndarray:
-    """The stream state a kernel draws from, uint64: ``[s_hi, s_lo, a_hi, a_lo, c_hi,
-    c_lo]``, the PCG64 state ``s`` (the next number comes from ``a * s + c``), its
-    multiplier ``a`` and increment ``c``. The generator itself is not moved."""
+    """The stream state a kernel draws from, uint64 ``(STREAM,)``: ``[s_hi, s_lo, a_hi,
+    a_lo, c_hi, c_lo]``, the PCG64 state ``s`` (the next number comes from
+    ``a * s + c``), its multiplier ``a`` and increment ``c``; then room for
+    :func:`draw_mask`'s lanes (so that it allocates nothing). The generator itself
+    is not moved."""
     if type(bit_generator).__name__ != "PCG64":
         raise TypeError(f"the fast engine draws dropout masks from PCG64 generators, got "
                         f"{type(bit_generator).__name__}")
     state = bit_generator.state["state"]
     s, inc = state["state"], state["inc"]
-    return np.array([s >> 64, s & _M64, MULTIPLIER >> 64, MULTIPLIER & _M64, inc >> 64, inc & _M64],
-                    np.uint64)
+    out = np.zeros(STREAM, np.uint64)
+    out[:6] = [s >> 64, s & _M64, MULTIPLIER >> 64, MULTIPLIER & _M64, inc >> 64, inc & _M64]
+    return out
 
 
 @intrinsic
@@ -92,9 +97,10 @@ def _jump(ah, al, ch, cl, k):
 
 
 @intrinsic
-def _rows(typingctx, h, l, k, limit, out, at, stride, n):
+def _rows(typingctx, h, l, k, limit, out, at, stride, n, width):
     """``n`` rows of a group: ``out[at + j * stride + r]`` = lane ``r``'s XSL-RR output
-    ``< limit`` for ``j < n``, every lane stepping by ``(k[0:2], k[2:4])`` (``a``,
+    ``< limit`` for ``j < n`` and ``r < width`` (all ``GROUP`` lanes step; a group's
+    first ``width`` examples are written), every lane stepping by ``(k[0:2], k[2:4])`` (``a``,
     ``c`` as hi, lo) after each row; then every lane jumps by ``(k[4:6], k[6:8])``.
 
     Written as LLVM vector code on ``<GROUP x i64>``, the lanes' halves held in
@@ -105,10 +111,10 @@ def _rows(typingctx, h, l, k, limit, out, at, stride, n):
     ``asm`` first, or LLVM recognises the idiom, folds it back into a 128-bit
     multiply and scalarizes it.
     """
-    sig = types.void(h, l, k, limit, out, at, stride, n)
+    sig = types.void(h, l, k, limit, out, at, stride, n, width)
 
     def codegen(context, builder, signature, args):
-        h_arr, l_arr, k_arr, limit, out_arr, at, stride, n = args
+        h_arr, l_arr, k_arr, limit, out_arr, at, stride, n, width = args
         i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
         vec = ir.VectorType(i64, GROUP)
         data = [context.make_array(t)(context, builder, v).data
@@ -156,8 +162,15 @@ def _rows(typingctx, h, l, k, limit, out, at, stride, n):
             x = builder.or_(builder.lshr(x, rot), builder.shl(x, builder.and_(builder.sub(const(64), rot),
                                                                             const(63))))
             bits = builder.zext(builder.icmp_unsigned("<", x, below), ir.VectorType(i8, GROUP))
-            at_j = builder.add(at, builder.mul(loop.index, stride))
-            builder.store(bits, builder.bitcast(builder.gep(data[3], [at_j]), bits.type.as_pointer()), align=1)
+            at_j = builder.gep(data[3], [builder.add(at, builder.mul(loop.index, stride))])
+            whole = builder.icmp_signed("==", width, ir.Constant(i64, GROUP))
+            with builder.if_else(whole, likely=True) as (then, otherwise):
+                with then:
+                    builder.store(bits, builder.bitcast(at_j, bits.type.as_pointer()), align=1)
+                with otherwise:  # the last examples, one byte at a time
+                    with cgutils.for_range(builder, width) as lane:
+                        builder.store(builder.extract_element(bits, lane.index),
+                                      builder.gep(at_j, [lane.index]))
             sh, sl = affine(sh, sl, step)
             builder.store(sh, hs)
             builder.store(sl, ls)
@@ -174,7 +187,7 @@ def draw_mask(stream, used, keep, out, off, m, n):
 
     Parameters
     ----------
-    stream : uint64 ``(6,)``, :func:`lanes_from`; its state is moved on by ``m * n``
+    stream : uint64 ``(STREAM,)``, :func:`lanes_from`; its state is moved on by ``m * n``
     used : int64 ``(1,)``; ``used[0]`` counts the numbers drawn (what the generator is
         advanced by afterwards)
     keep : float, in (0, 1)
@@ -185,27 +198,17 @@ def draw_mask(stream, used, keep, out, off, m, n):
     sh, sl, ah, al, ch, cl = stream[0], stream[1], stream[2], stream[3], stream[4], stream[5]
     # The lanes' step, then their jump from one group to the next: after a group's n
     # numbers a lane stands at the next example, GROUP - 1 examples short of its next one.
-    k = np.empty(8, np.uint64)
+    k, h, l = stream[6:14], stream[14:14 + GROUP], stream[14 + GROUP:14 + 2 * GROUP]
     k[0], k[1], k[2], k[3] = ah, al, ch, cl
     k[4], k[5], k[6], k[7] = _jump(ah, al, ch, cl, (GROUP - 1) * n)
     # Lane r starts at example r's first number: s[n * r + 1].
-    h = np.empty(GROUP, np.uint64)
-    l = np.empty(GROUP, np.uint64)
     nh, nl, nch, ncl = _jump(ah, al, ch, cl, n)
     xh, xl = _affine(sh, sl, ah, al, ch, cl)
     for r in range(GROUP):
         h[r], l[r] = xh, xl
         xh, xl = _affine(xh, xl, nh, nl, nch, ncl)
-    i0 = 0
-    while i0 + GROUP <= m:
-        _rows(h, l, k, limit, out, off + i0, m, n)
-        i0 += GROUP
-    if i0 < m:  # the last examples: a whole group into a buffer, the rows' first m - i0 copied
-        tail = np.empty(GROUP * n, np.bool_)
-        _rows(h, l, k, limit, tail, 0, GROUP, n)
-        for j in range(n):
-            for r in range(m - i0):
-                out[off + j * m + i0 + r] = tail[j * GROUP + r]
+    for i0 in range(0, m, GROUP):
+        _rows(h, l, k, limit, out, off + i0, m, n, min(GROUP, m - i0))
     th, tl, tch, tcl = _jump(ah, al, ch, cl, m * n)
     stream[0], stream[1] = _affine(sh, sl, th, tl, tch, tcl)
     used[0] += m * n
