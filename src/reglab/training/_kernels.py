@@ -103,12 +103,17 @@ def _apply_mask(H, D, off, A, p, one):
     (``A`` may be ``H``): contiguous rows, so the division vectorizes."""
     n, m = H.shape
     zero = one - one
+    in_place = A.ctypes.data == H.ctypes.data
     for j in range(n):
         h = H[j]
         a = A[j]
         d = D[off + j * m:off + (j + 1) * m]
-        for i in range(m):
-            a[i] = (h[i] * (one if d[i] else zero)) / p
+        if in_place:  # one array: for two that overlap, LLVM's runtime check picks its scalar loop
+            for i in range(m):
+                h[i] = (h[i] * (one if d[i] else zero)) / p
+        else:
+            for i in range(m):
+                a[i] = (h[i] * (one if d[i] else zero)) / p
 
 
 @njit(cache=True, error_model="numpy")
