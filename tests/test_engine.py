@@ -190,25 +190,6 @@ def test_masks_drawn_in_the_kernel_leave_the_generator_where_the_reference_does(
     assert ours.random() == theirs.rng.random()
 
 
-@pytest.mark.parametrize("seed", [0, 7, 123456789])
-def test_the_lanes_give_numpys_random_numbers_bit_for_bit(seed):
-    """Eight PCG64 lanes hand out Generator.random()'s numbers in order, however the
-    requests split the stream (partial blocks carried over between requests)."""
-    from reglab.training._random import lanes_from, uniforms
-    rng = np.random.default_rng(seed).spawn(4)[1]
-    lanes, spare, used = lanes_from(rng.bit_generator), np.empty(8), np.array([8, 0])
-    parts = []
-    for n in (3, 1, 0, 17, 4, 8, 2, 211 * 23, 5, 16, 7):
-        out = np.empty(n)
-        uniforms(lanes, spare, used, out, n)
-        parts.append(out)
-    drawn = np.concatenate(parts)
-    assert used[1] == len(drawn)
-    assert np.array_equal(drawn, rng.random(len(drawn)))
-    with pytest.raises(TypeError, match="PCG64 generators, got MT19937"):
-        lanes_from(np.random.MT19937(0))
-
-
 @pytest.mark.parametrize("keep_prob, rtol", [(1.0, 1e-6), (0.9, 1e-3)])
 def test_float32_runs_in_float32_and_stays_close_to_float64(moons, keep_prob, rtol):
     """Stated tolerance over 500 steps: 1e-6 relative without dropout (measured 1.7e-7),

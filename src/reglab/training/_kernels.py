@@ -25,7 +25,7 @@ from numba import njit
 
 from ._blas import forward_product, input_product, weight_product
 from ._exact import divide
-from ._random import LANES, uniforms
+from ._random import draw_mask
 from ._vmath import exp as vexp
 from ._vmath import log1p as vlog1p
 
@@ -263,7 +263,6 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     Ws = []
     bs = []
     pos = 0
-    widest = 0
     hidden = 0
     for l in range(L):
         n_out, n_in = shapes[l, 0], shapes[l, 1]
@@ -275,7 +274,6 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         pos += n_out * n_in
         bs.append(params[pos:pos + n_out])
         pos += n_out
-        widest = max(widest, n_out)
         if l < L - 1:
             hidden += n_out
     lr, l2, l1, slope, one = consts[0], consts[1], consts[2], consts[3], consts[4]
@@ -291,11 +289,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     doff = np.zeros(L, np.int64)  # where each layer's mask begins in the step's masks
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
-    spare = np.empty(LANES)
-    used = np.empty(2, np.int64)
-    used[0] = LANES
-    used[1] = 0
-    U = np.empty(0)
+    used = np.zeros(1, np.int64)  # numbers drawn from the mask stream
     for t in range(len(starts)):
         mb = sizes[t]
         mf[0] = mb
@@ -308,7 +302,6 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             Dfresh = np.empty(mb * hidden, np.bool_)
             A0b = np.empty((X.shape[1], mb), dtype)
             yg = np.empty(mb, np.int64)
-            U = np.empty(mb * widest)
         if gather:
             A0 = A0b
             yb = yg
@@ -339,12 +332,8 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             masked = p < 1
             if masked:
                 doff[l] = off
-                if fresh:
-                    uniforms(lanes, spare, used, U, mb * n)
-                    p64 = keep64[l]
-                    for j in range(n):  # U is in the reference's (m, n) draw order
-                        for i in range(mb):
-                            Dm[off + j * mb + i] = U[i * n + j] < p64
+                if fresh:  # rng.random((mb, n)) < keep, straight into the (n, mb) block
+                    draw_mask(lanes, used, keep64[l], Dm, off, mb, n)
             _activate(H, bs[l], acts[l], slope, masked, Dm, off, Ab[l], p, one)
             Hs.append(H)
             if masked:
@@ -372,7 +361,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             start = mask_off[t] if not fresh else 0
             for i in range(drawn):
                 fail_masks[i] = Dm[start + i]
-            progress[1] = used[1]
+            progress[1] = used[0]
             _write_back(Ws, params, shapes)
             return t
         l1_m[0] = float(l1) / mb  # the reference's lambd / m, a Python float
@@ -402,7 +391,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope, p < 1, Dm, doff[l - 1], p)
             dZ = dA
         progress[0] = t + 1
-        progress[1] = used[1]
+        progress[1] = used[0]
     _write_back(Ws, params, shapes)
     return len(starts)
 

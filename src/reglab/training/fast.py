@@ -209,7 +209,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
             fail_masks = np.zeros(int(sizes.max()) * sum(widths), np.bool_)
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
             progress[:] = 0
-            # The mask generator's stream, eight numbers at a time (see _random); the
+            # The mask generator's stream, drawn by vector lanes (see _random); the
             # generator is moved on by what the call drew.
             lanes = _lanes_from(sampler.rng.bit_generator) if fresh else no_lanes
             history.stopped_at = step  # until the call returns, Ctrl-C leaves step + progress[0]
