@@ -102,15 +102,23 @@ def _add_bias(Z, b):
 
 
 @njit(cache=True, error_model="numpy")
-def _activate(H, b, code, slope, masked, D, off, A, p, one):
+def _activate(H, b, code, slope, masked, D, off, A, p, one, two, W, X):
     """In place: ``H = g(H + b)``; with ``masked``, also ``A = (H * D) / p`` (inverted
-    dropout, the mask's ``(n, m)`` block at ``D[off:]``). One row at a time: the row's
-    mask is applied while the row is in the first-level cache."""
+    dropout, the mask's ``(n, m)`` block at ``D[off:]``); with ``two``, ``H = W @ X``
+    first, for a layer with two inputs (2-D points: football, field, moons). One row
+    at a time: the row's product, activation and mask while it is in the first-level
+    cache (for two inputs this beat a BLAS call and a second pass over ``H``: 0.70
+    against 1.18 us for football's first layer, relu included)."""
     n, m = H.shape
     q = one / p
     for j in range(n):
         bj = b[j]
         h = H[j]
+        if two:
+            w0, w1 = W[j, 0], W[j, 1]
+            x0, x1 = X[0], X[1]
+            for i in range(m):
+                h[i] = w0 * x0[i] + w1 * x1[i]
         if code == 0:
             for i in range(m):
                 z = h[i] + bj
@@ -322,7 +330,9 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
         for l in range(L):
             W = Ws[l]
             H = Hb[l]
-            forward_product(gemm, W, ins[l], H)
+            two = l < L - 1 and W.shape[1] == 2  # the product in _activate's pass
+            if not two:
+                forward_product(gemm, W, ins[l], H)
             if l == L - 1:
                 _add_bias(H, bs[l])
                 logits = H
@@ -334,7 +344,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                 doff[l] = off
                 if fresh:  # rng.random((mb, n)) < keep, straight into the (n, mb) block
                     draw_mask(lanes, used, keep64[l], Dm, off, mb, n)
-            _activate(H, bs[l], acts[l], slope, masked, Dm, off, Ab[l], p, one)
+            _activate(H, bs[l], acts[l], slope, masked, Dm, off, Ab[l], p, one, two, W, ins[l])
             Hs.append(H)
             if masked:
                 off += mb * n
