@@ -285,6 +285,27 @@ def test_numba_is_imported_only_by_a_fast_run_and_caches_in_the_user_cache_dir(t
     assert any((tmp_path / "cache" / "reglab" / "numba").rglob("*.nbi"))
 
 
+def test_the_cache_directory_changes_with_any_kernel_module(tmp_path, monkeypatch):
+    """numba checks a cached function against its own file only; reglab keys its cache
+    directory by every module the kernel holds, so editing a callee's module moves it."""
+    import shutil
+    from pathlib import Path
+    from reglab.training import fast
+    copy = tmp_path / "training"
+    copy.mkdir()
+    for name in fast.KERNEL_MODULES:
+        shutil.copy(Path(fast.__file__).parent / name, copy / name)
+    monkeypatch.setattr(fast, "__file__", str(copy / "fast.py"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    before = fast.kernel_cache_dir()
+    assert before.parent == fast.user_cache_dir()
+    assert before.name.startswith("kernels-")
+    assert fast.kernel_cache_dir() == before  # the same sources, the same directory
+    with open(copy / "_exact.py", "a") as f:
+        f.write("\n# a change in a module the kernel calls\n")
+    assert fast.kernel_cache_dir() != before
+
+
 def test_ctrl_c_returns_the_same_partial_result(moons):
     """A KeyboardInterrupt (here raised by the callback at step 150) ends both engines alike."""
     def interrupt(step, history):

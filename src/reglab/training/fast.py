@@ -26,6 +26,7 @@ instead of compiling, also when the package itself is installed read-only.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -50,10 +51,29 @@ def user_cache_dir() -> Path:
     return Path(root) / "reglab" / "numba"
 
 
+#: The modules whose code the compiled kernel holds (numba inlines and links them).
+KERNEL_MODULES = ("_kernels.py", "_random.py", "_vmath.py", "_blas.py", "_exact.py")
+
+
+def kernel_cache_dir() -> Path:
+    """The cache directory of this version of the kernels: the user's cache directory,
+    then a digest of the kernel modules' sources.
+
+    numba checks a cached function against its own source file only: a change to a
+    module it calls (``_random.py``, say) alone would leave the old code in use. One
+    directory per set of sources rules that out.
+    """
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in KERNEL_MODULES:
+        digest.update((here / name).read_bytes())
+    return user_cache_dir() / f"kernels-{digest.hexdigest()[:16]}"
+
+
 def _kernels():
-    """The compiled kernels; the first call points numba's cache at the user's cache dir."""
+    """The compiled kernels; the first call points numba's cache at the kernels' cache dir."""
     if "numba" not in sys.modules and not os.environ.get("NUMBA_CACHE_DIR"):
-        os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir())
+        os.environ["NUMBA_CACHE_DIR"] = str(kernel_cache_dir())
     from . import _kernels
     return _kernels
 
