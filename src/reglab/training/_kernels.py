@@ -298,6 +298,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
     A0b = np.empty((0, 0), dtype)
     yg = np.empty(0, np.int64)
     used = np.zeros(1, np.int64)  # numbers drawn from the mask stream
+    ins = [XT]  # each layer's input: the batch, then the (masked) activations
     for t in range(len(starts)):
         mb = sizes[t]
         mf[0] = mb
@@ -310,19 +311,21 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             Dfresh = np.empty(mb * hidden, np.bool_)
             A0b = np.empty((X.shape[1], mb), dtype)
             yg = np.empty(mb, np.int64)
-        if gather:
-            A0 = A0b
+            # Made once per batch size, not every step (a list per step is an allocation
+            # and a reference count per element).
+            ins.clear()
+            ins.append(A0b if gather else XT)
+            for l in range(L - 1):
+                ins.append(Ab[l] if keep[l] < 1 else Hb[l])
+        if gather:  # the step's rows into the batch buffer, ins[0]
             yb = yg
             for i in range(mb):
                 r = idx[starts[t] + i]
                 yb[i] = y[r]
                 for k in range(X.shape[1]):
-                    A0[k, i] = X[r, k]
+                    A0b[k, i] = X[r, k]
         else:
-            A0 = XT
             yb = y
-        ins = [A0]
-        Hs = []
         # The step's masks, flat, one (n[l], m) block per layer with keep < 1: drawn
         # into Dfresh, or the course's own in ``masks``.
         Dm = Dfresh if fresh else masks
@@ -345,12 +348,8 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
                 if fresh:  # rng.random((mb, n)) < keep, straight into the (n, mb) block
                     draw_mask(lanes, used, keep64[l], Dm, off, mb, n)
             _activate(H, bs[l], acts[l], slope, masked, Dm, off, Ab[l], p, one, two, W, ins[l])
-            Hs.append(H)
             if masked:
                 off += mb * n
-                ins.append(Ab[l])
-            else:
-                ins.append(H)
         drawn = off - (mask_off[t] if not fresh else 0)
         dZ = Ab[L - 1]
         c = _output(logits, yb, dZ, softmax, one)
@@ -398,7 +397,7 @@ def run_steps(params, shapes, X, XT, y, idx, starts, sizes, gather, acts, keep, 
             if l == 0:
                 break
             p = keep[l - 1]
-            _activation_backward(dA, Hs[l - 1], acts[l - 1], one, slope, p < 1, Dm, doff[l - 1], p)
+            _activation_backward(dA, Hb[l - 1], acts[l - 1], one, slope, p < 1, Dm, doff[l - 1], p)
             dZ = dA
         progress[0] = t + 1
         progress[1] = used[0]
