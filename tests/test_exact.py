@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
-
-numba = pytest.importorskip("numba")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
