@@ -250,14 +250,9 @@ def run_on_cluster(specs, data, base, scheduler, *, on_done) -> None:
                 on_done(outcome)
 
         for future in as_completed(futures, loop=client.loop):
-            try:
-                outcomes = _result(future, client, len(seen), len(specs))
-            except Exception as exc:  # a bug in a run, after its retries: keep what its chunk finished
-                for outcome in getattr(exc, "finished", ()):
-                    record(outcome)
-                raise
-            for outcome in outcomes:
-                record(outcome)
+            # A bug in a run, after its retries: what its chunk finished is kept.
+            runner.record_unit(lambda: _result(future, client, len(seen), len(specs)),  # noqa: B023
+                               record)
     except KeyboardInterrupt:
         runner._interrupted_by = runner._interrupted_by or signal.SIGINT
     finally:

@@ -365,6 +365,30 @@ def _interrupts_held():
         raise KeyboardInterrupt
 
 
+def record_unit(outcomes, finish) -> None:
+    """Hand a work unit's runs to ``finish``: ``outcomes()`` returns them (it runs the
+    unit, or waits for it). When it raises, the runs the unit finished before the error
+    (``exc.finished``, from :func:`execute_many`) are handed over first: a Ctrl-C or a
+    bug in one run never takes the others' work with it."""
+    try:
+        done = outcomes()
+    except BaseException as exc:
+        for outcome in getattr(exc, "finished", ()):
+            finish(outcome)
+        raise
+    for outcome in done:
+        finish(outcome)
+
+
+def _unit_result(future, finished: int, total: int) -> list:
+    """A worker process's unit; a dead worker is a ReglabError saying what is kept."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise ReglabError(f"a worker process died (killed, or out of memory) after {finished} "
+                          f"of {total} run(s) finished; those are kept") from None
+
+
 def _end_workers(pool: ProcessPoolExecutor) -> None:
     # Python 3.11 has no public way to stop a running task; its processes are at hand.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -421,16 +445,9 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
         if jobs <= 1 or len(specs) <= 1:
             try:
                 for unit in units:
-                    for outcome in execute_many(unit, data, base):
-                        finish(outcome)
-            except KeyboardInterrupt as exc:
-                for outcome in getattr(exc, "finished", ()):
-                    finish(outcome)
+                    record_unit(lambda: execute_many(unit, data, base), finish)  # noqa: B023
+            except KeyboardInterrupt:
                 _interrupted_by = _interrupted_by or signal.SIGINT
-            except Exception as exc:  # a unit's finished runs are kept before the error ends the batch
-                for outcome in getattr(exc, "finished", ()):
-                    finish(outcome)
-                raise
             return records
         _prepare_engine(base)
         # One BLAS thread and one kernel thread per worker process (worker_init): jobs
@@ -441,18 +458,8 @@ def run_all(specs, data, base: TrainConfig, *, jobs: int = 1, on_done=None, sche
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    try:
-                        outcomes = future.result()
-                    except BrokenProcessPool:
-                        raise ReglabError(
-                            f"a worker process died (killed, or out of memory) after {len(records)} "
-                            f"of {len(specs)} run(s) finished; those are kept") from None
-                    except Exception as exc:  # as in this process: the unit's finished runs are kept
-                        for outcome in getattr(exc, "finished", ()):
-                            finish(outcome)
-                        raise
-                    for outcome in outcomes:
-                        finish(outcome)
+                    record_unit(lambda: _unit_result(future, len(records), len(specs)),  # noqa: B023
+                                finish)
         except KeyboardInterrupt:
             _interrupted_by = _interrupted_by or signal.SIGINT
             _end_workers(pool)
