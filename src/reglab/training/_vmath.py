@@ -24,25 +24,19 @@ _FLAGS = {"contract"}
 
 
 @intrinsic
-def _bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (a bitcast, no instruction)."""
-    if x != types.float64:
+def _reinterpret(typingctx, x):
+    """The int64 with the IEEE-754 bits of a float64, or the float64 with those of an
+    int64 (a bitcast, no instruction)."""
+    other = {types.float64: types.int64, types.int64: types.float64}.get(x)
+    if other is None:
         return None
 
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return types.int64(types.float64), codegen
+        return builder.bitcast(args[0], context.get_value_type(other))
+    return other(x), codegen
 
 
-@intrinsic
-def _float(typingctx, i):
-    """The float64 whose IEEE-754 bits are the int64 ``i``."""
-    if i != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
+_bits = _float = _reinterpret  # float64 -> its bits, bits -> float64
 
 
 # exp: x = n ln2 + r, |r| <= ln2 / 2; ln2 split so that n * LN2_HI is exact (fdlibm's).

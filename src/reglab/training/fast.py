@@ -103,7 +103,7 @@ def prepare(dtype) -> None:
     X = np.ones((2, 2), dtype)
     one = np.ones(1, np.int64)
     k.run_steps(*k.pack(W, b), X, X.copy(), np.zeros(2, np.int64), one, one * 0, one * 2, False,
-                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(20, np.uint64), False,
+                np.zeros(1, np.int64), np.ones(1, dtype), np.ones(1), np.zeros(1, np.uint64), False,
                 np.zeros(1, np.bool_), one * 0, np.zeros(1, np.bool_),
                 np.array([0.1, 0, 0, 0.01, 1], dtype), False, np.empty(1), 0, np.zeros(2, np.int64),
                 _gemm(dtype))
@@ -191,7 +191,7 @@ def run_fast(weights, biases, X, y, config, *, acts, output, keep, sampler, n_ba
     if sampler is not None and not fresh and not isinstance(sampler, CourseMasks):
         raise TypeError(f"the fast engine cannot draw masks like {type(sampler).__name__}")
     keep64 = np.array(keep, np.float64)
-    no_lanes = np.zeros(20, np.uint64)
+    no_lanes = np.zeros(1, np.uint64)  # without fresh masks the kernel never reads the stream
     no_masks = np.zeros(1, np.bool_)
     progress = np.zeros(2, np.int64)
     gemm = _gemm(dtype)
